@@ -1,0 +1,38 @@
+# signseg: `make demo` and `make test` do all the set-up they need.
+GO        ?= go
+BIN       := bin/signseg
+ORT_LIB   := $(CURDIR)/lib/libonnxruntime.so.1
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+
+.PHONY: all build setup test demo vet fmt-check bench clean
+
+all: build
+
+# setup fetches the ONNX Runtime library into lib/ and installs ffmpeg
+# (and xmllint for the tests) from Debian when they are missing.
+setup:
+	@scripts/setup.sh
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/signseg
+
+# Every test runs: SIGNSEG_REQUIRE_NATIVE=1 turns a missing native tool into a failure.
+test:
+	@scripts/setup.sh with-xmllint
+	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -count=1 ./...
+
+demo: setup build
+	@scripts/demo.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench: setup
+	SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin demo

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what signseg needs at run time and in tests:
+#   - the ONNX Runtime 1.24.1 shared library, into lib/ (checked by sha256);
+#   - ffmpeg/ffprobe and xmllint from Debian, when missing.
+# Safe to run again: it does only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ORT_VERSION=1.24.1
+ORT_TGZ_SHA256=57181cf6e6e711b155c5b942d591fd63ded0b5de5c4922d51fd994e7f6ac2772
+ORT_LIB_SHA256=53ef1ac028dd1b05554b8da28d9159eb3876f99868193d2aaa6e67f0243c23d4
+ORT_LIB=lib/libonnxruntime.so.1
+
+log() { echo "setup: $*" >&2; }
+
+fetch_ort() {
+	if [ -f "$ORT_LIB" ] && echo "$ORT_LIB_SHA256  $ORT_LIB" | sha256sum -c --status; then
+		return
+	fi
+	case "$(uname -s)/$(uname -m)" in
+	Linux/x86_64) ;;
+	*) log "automatic ONNX Runtime download supports Linux x86-64 only; put libonnxruntime (>= 1.24) in lib/ or set SIGNSEG_ORT_LIB"; exit 1 ;;
+	esac
+	command -v npm >/dev/null || { log "npm is needed to fetch ONNX Runtime: apt-get install -y npm"; exit 1; }
+	log "fetching ONNX Runtime $ORT_VERSION (npm package onnxruntime-node, ~86 MB)"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' RETURN
+	(cd "$tmp" && npm pack "onnxruntime-node@$ORT_VERSION" --silent >/dev/null)
+	echo "$ORT_TGZ_SHA256  $tmp/onnxruntime-node-$ORT_VERSION.tgz" | sha256sum -c --status ||
+		{ log "onnxruntime-node-$ORT_VERSION.tgz: sha256 mismatch"; exit 1; }
+	tar xzf "$tmp/onnxruntime-node-$ORT_VERSION.tgz" -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+	echo "$ORT_LIB_SHA256  $tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" | sha256sum -c --status ||
+		{ log "libonnxruntime.so.1: sha256 mismatch"; exit 1; }
+	mkdir -p lib
+	mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_LIB.tmp"
+	mv "$ORT_LIB.tmp" "$ORT_LIB"
+	log "installed $ORT_LIB"
+}
+
+install_debian() {
+	local missing=()
+	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
+	if [ "${1:-}" = with-xmllint ]; then
+		command -v xmllint >/dev/null || missing+=(libxml2-utils)
+	fi
+	[ ${#missing[@]} -eq 0 ] && return
+	local cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		log "missing: ${missing[*]}; install with: sudo sh -c '$cmd'"
+		exit 1
+	fi
+	log "installing ${missing[*]} from Debian"
+	export DEBIAN_FRONTEND=noninteractive
+	local aptlog
+	aptlog=$(mktemp)
+	if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$aptlog" 2>&1; then
+		cat "$aptlog" >&2
+		rm -f "$aptlog"
+		log "installing ${missing[*]} failed; try: $cmd"
+		exit 1
+	fi
+	rm -f "$aptlog"
+}
+
+fetch_ort
+install_debian "${1:-}"

@@ -1,0 +1,18 @@
+// Package segment turns a stream of preprocessed video frames into signs.
+//
+// It runs the pipeline of Renz et al., "Sign Language Segmentation with
+// Temporal Convolutional Networks" (ICASSP 2021): a clip model (I3D in the
+// paper) gives one feature vector per stride-1 window of frames, a temporal
+// model (MS-TCN) gives a boundary probability per frame, and decoding turns
+// the probabilities into sign and boundary spans. A model without a temporal
+// network can instead be decoded by changepoint detection (PELT) on its
+// features, as in the authors' follow-up work (Renz et al., CVPRW 2021).
+//
+// Models are folders holding a manifest (model.json, see Manifest) and ONNX
+// files; they run through ONNX Runtime, whose one process-wide environment
+// is owned by internal/ortenv. The built-in model "motion" needs no files.
+//
+// Data flows one way: package media decodes video into frames, this package
+// produces spans and times, and packages eaf and plugin write them out. This
+// package knows nothing of XML.
+package segment

@@ -1,0 +1,102 @@
+package segment
+
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// defaultMaxWindow is the longest feature sequence given to the temporal
+// model in one call (about 22 minutes at 25 fps); longer sequences run in
+// overlapping windows. Activations grow linearly with the window.
+const defaultMaxWindow = 32768
+
+// temporalRunner runs a temporal model over a whole feature sequence.
+type temporalRunner struct {
+	sess      *session
+	spec      TemporalSpec
+	dim       int
+	maxWindow int
+}
+
+// boundaryProbabilities returns P(boundary) per feature frame. Sequences up
+// to maxWindow run in one pass. Longer ones run in windows whose cores tile
+// the sequence and whose context on each side covers half the receptive
+// field, so every output sees exactly the inputs it would see in one pass:
+// the result equals the single pass up to float rounding.
+func (r *temporalRunner) boundaryProbabilities(ctx context.Context, seq *featureSeq) ([]float32, error) {
+	T := seq.len()
+	reach := (r.spec.ReceptiveField - 1) / 2
+	maxWin := r.maxWindow
+	if maxWin <= 0 {
+		maxWin = defaultMaxWindow
+	}
+	if T <= maxWin {
+		return r.window(seq, 0, T)
+	}
+	core := maxWin - 2*reach
+	if core < 1 {
+		return nil, fmt.Errorf("model %s: window of %d frames cannot hold the receptive field of %d frames", r.sess.name, maxWin, r.spec.ReceptiveField)
+	}
+	out := make([]float32, 0, T)
+	for start := 0; start < T; start += core {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		end := min(start+core, T)
+		lo, hi := max(start-reach, 0), min(end+reach, T)
+		p, err := r.window(seq, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p[start-lo:end-lo]...)
+	}
+	return out, nil
+}
+
+// window runs the model on feature frames [lo, hi).
+func (r *temporalRunner) window(seq *featureSeq, lo, hi int) ([]float32, error) {
+	T, D := hi-lo, r.dim
+	// Features are stored T×D; the model wants [1, D, T].
+	in := make([]float32, D*T)
+	for t := 0; t < T; t++ {
+		row := seq.data[(lo+t)*D : (lo+t+1)*D]
+		for d, v := range row {
+			in[d*T+t] = v
+		}
+	}
+	out, shape, err := r.sess.run(in, 1, int64(D), int64(T))
+	if err != nil {
+		return nil, err
+	}
+	switch r.spec.OutputKind {
+	case OutputProbability:
+		if len(shape) != 2 || shape[0] != 1 || shape[1] != int64(T) {
+			return nil, fmt.Errorf("model %s: output shape %v, want [1 %d]", r.sess.name, shape, T)
+		}
+		return out, nil
+	default: // OutputLogits
+		if len(shape) != 3 || shape[0] != 1 || shape[2] != int64(T) || int64(r.spec.BoundaryClass) >= shape[1] {
+			return nil, fmt.Errorf("model %s: output shape %v, want [1 C %d] with C > %d", r.sess.name, shape, T, r.spec.BoundaryClass)
+		}
+		return softmaxClass(out, int(shape[1]), T, r.spec.BoundaryClass), nil
+	}
+}
+
+// softmaxClass returns softmax over the class axis of logits [C, T] at
+// class k, computed stably.
+func softmaxClass(logits []float32, C, T, k int) []float32 {
+	p := make([]float32, T)
+	for t := 0; t < T; t++ {
+		m := math.Inf(-1)
+		for c := 0; c < C; c++ {
+			m = math.Max(m, float64(logits[c*T+t]))
+		}
+		var sum float64
+		for c := 0; c < C; c++ {
+			sum += math.Exp(float64(logits[c*T+t]) - m)
+		}
+		p[t] = float32(math.Exp(float64(logits[k*T+t])-m) / sum)
+	}
+	return p
+}
