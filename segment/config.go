@@ -26,8 +26,11 @@ type DecodeConfig struct {
 
 // ChangepointConfig tunes the changepoint decoder (PELT, L2 cost).
 type ChangepointConfig struct {
-	// Penalty per changepoint; 0 derives it from the features (see
-	// PenaltyFactor). The authors used 80 on I3D features.
+	// Signal is what PELT runs on: SignalFeatures (default) or
+	// SignalMotionEnergy (motion models only).
+	Signal string `json:"signal,omitempty"`
+	// Penalty per changepoint; 0 derives it from the signal by the rule of
+	// the signal (see PenaltyFactor). The authors used 80 on I3D features.
 	Penalty float64 `json:"penalty,omitempty"`
 	// PenaltyFactor scales the derived penalty (default 1).
 	PenaltyFactor float64 `json:"penalty_factor,omitempty"`
@@ -45,6 +48,9 @@ func (c DecodeConfig) withDefaults() DecodeConfig {
 		c.Gaps = GapsSplit
 	}
 	cp := &c.Changepoint
+	if cp.Signal == "" {
+		cp.Signal = SignalFeatures
+	}
 	if cp.PenaltyFactor == 0 {
 		cp.PenaltyFactor = 1
 	}
@@ -78,6 +84,9 @@ func (c DecodeConfig) Merge(o DecodeConfig) DecodeConfig {
 		c.KeepEdgeBoundaries = true
 	}
 	cp, ocp := &c.Changepoint, o.Changepoint
+	if ocp.Signal != "" {
+		cp.Signal = ocp.Signal
+	}
 	if ocp.Penalty != 0 {
 		cp.Penalty = ocp.Penalty
 	}
@@ -119,6 +128,9 @@ func (c DecodeConfig) check(hasTemporal bool) error {
 		return fmt.Errorf("min-sign-frames %d must be ≥ 0", c.MinSignFrames)
 	}
 	cp := c.Changepoint
+	if cp.Signal != SignalFeatures && cp.Signal != SignalMotionEnergy {
+		return fmt.Errorf("changepoint signal %q must be %q or %q", cp.Signal, SignalFeatures, SignalMotionEnergy)
+	}
 	if cp.Penalty < 0 || cp.PenaltyFactor < 0 || cp.Jump < 1 || cp.MinSize < 1 || cp.Dilate < 0 {
 		return fmt.Errorf("changepoint settings %+v: penalty ≥ 0, jump ≥ 1, min_size ≥ 1, dilate ≥ 0", cp)
 	}

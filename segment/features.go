@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/signseg/signseg/media"
 )
 
 // Frames is a stream of preprocessed frames, each C×H×W float32 in the
-// model's preprocessing, at the model's frame rate. media.Stream satisfies
-// it through an adapter in the caller.
+// model's preprocessing, at the model's frame rate. *media.Stream is one.
 type Frames interface {
-	// ReadFrame fills dst (len C·H·W) with the next frame and returns its
-	// media time in milliseconds; io.EOF after the last frame.
-	ReadFrame(dst []float32) (timeMS float64, err error)
+	// ReadFrame fills dst (len C·H·W) with the next frame and returns it
+	// with its media time; io.EOF after the last frame.
+	ReadFrame(dst []float32) (media.Frame, error)
 }
 
 // Progress is called with the number of frames processed so far and the
@@ -38,7 +39,8 @@ func (f *featureSeq) len() int { return len(f.data) / f.dim }
 // last frame, giving one clip.
 func extractFeatures(ctx context.Context, sess *session, spec FeatureSpec, src Frames, batchSize, expected int, progress Progress) (*featureSeq, error) {
 	pp := spec.Preprocess
-	c, h, w := pp.Channels(), pp.OutHeight(), pp.OutWidth()
+	w, h := pp.OutputSize()
+	c := pp.Channels()
 	hw := h * w
 	frameLen := c * hw
 	L := spec.ClipLength
@@ -94,7 +96,7 @@ func extractFeatures(ctx context.Context, sess *session, spec FeatureSpec, src F
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		ts, err := src.ReadFrame(ring[n%L])
+		fr, err := src.ReadFrame(ring[n%L])
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -102,7 +104,7 @@ func extractFeatures(ctx context.Context, sess *session, spec FeatureSpec, src F
 			return nil, err
 		}
 		if n == 0 {
-			seq.startMS = ts
+			seq.startMS = fr.TimeMs
 		}
 		if n >= L-1 {
 			if err := addClip(n); err != nil {

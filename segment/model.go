@@ -36,12 +36,11 @@ const (
 
 // Manifest describes a model package; it is stored as model.json.
 type Manifest struct {
-	Name         string  `json:"name"`
-	Description  string  `json:"description"`
-	Provenance   string  `json:"provenance"`             // where the weights come from
-	License      string  `json:"license"`                // terms of the weights
-	TrainingFree bool    `json:"training_free,omitempty"` // a baseline with fixed, untrained weights
-	FPS          float64 `json:"fps"`                     // frame rate the model expects
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	Provenance   string `json:"provenance"`              // where the weights come from
+	License      string `json:"license"`                 // terms of the weights
+	TrainingFree bool   `json:"training_free,omitempty"` // a baseline with fixed, untrained weights
 
 	Features FeatureSpec   `json:"features"`
 	Temporal *TemporalSpec `json:"temporal,omitempty"` // nil: decode features by changepoints
@@ -61,8 +60,11 @@ type FeatureSpec struct {
 	Offset     int              `json:"offset"`      // feature i belongs to frame i+Offset (8 for I3D)
 	Dim        int              `json:"dim"`         // feature size (1024 for I3D)
 	BatchSize  int              `json:"batch_size"`  // default clips per ONNX call
-	Preprocess media.Preprocess `json:"preprocess"`  // what the decoder must produce
+	Preprocess media.Preprocess `json:"preprocess"`  // frame rate, size and normalisation of the frames
 }
+
+// FPS returns the frame rate the model works at.
+func (m *Manifest) FPS() float64 { return m.Features.Preprocess.FrameRate.Float64() }
 
 // TemporalSpec describes the temporal model: features [1, Dim, T] in, a
 // boundary probability per feature frame out.
@@ -210,14 +212,11 @@ func (m *Manifest) check() error {
 	if m.Name == "" {
 		add("name is empty")
 	}
-	if !(m.FPS > 0 && m.FPS <= 240) {
-		add("fps %v is not in (0, 240]", m.FPS)
-	}
 	f := &m.Features
 	if (f.File == "") == (f.Builtin == "") {
 		add("features: give exactly one of file and builtin")
 	}
-	if f.Layout != "NCTHW" {
+	if f.Layout != "NCTHW" || (f.Preprocess.Layout != "" && f.Preprocess.Layout != "chw") {
 		add("features.layout %q is not supported (only NCTHW)", f.Layout)
 	}
 	if f.ClipLength < 1 {
@@ -235,10 +234,6 @@ func (m *Manifest) check() error {
 	if f.Input == "" || f.Output == "" {
 		add("features.input and features.output must be named")
 	}
-	if f.Preprocess.FPS != 0 && f.Preprocess.FPS != m.FPS {
-		add("features.preprocess.fps %v differs from fps %v", f.Preprocess.FPS, m.FPS)
-	}
-	f.Preprocess.FPS = m.FPS
 	if err := f.Preprocess.Validate(); err != nil {
 		add("features.preprocess: %v", err)
 	}
@@ -275,7 +270,7 @@ func loadDir(dir string) (*Model, error) {
 	}
 	m := &Model{Manifest: man, Dir: dir}
 	if man.Features.Builtin != "" {
-		if m.features, err = builtinFeatureGraph(man.Features.Builtin); err != nil {
+		if m.features, err = builtinFeatureGraph(man.Features); err != nil {
 			return nil, fmt.Errorf("model %s: %w", dir, err)
 		}
 	} else if m.features, err = os.ReadFile(filepath.Join(dir, man.Features.File)); err != nil {
@@ -298,8 +293,8 @@ func loadDir(dir string) (*Model, error) {
 func (m *Model) checkONNX() error {
 	f := m.Features
 	pp := f.Preprocess
-	channels := int64(pp.Channels())
-	want := []int64{-1, channels, int64(f.ClipLength), int64(pp.OutHeight()), int64(pp.OutWidth())}
+	w, h := pp.OutputSize()
+	want := []int64{-1, int64(pp.Channels()), int64(f.ClipLength), int64(h), int64(w)}
 	if err := checkIO("features", m.features, f.Input, f.Output, want, []int64{-1, int64(f.Dim)}); err != nil {
 		return err
 	}

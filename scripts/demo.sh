@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make demo: render a synthetic signer video, segment it with the built-in
+# model, and show the tier that signseg wrote.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p demo
+rm -f demo/signer.eaf demo/signer.eaf.bak
+echo "== rendering a synthetic signer video (a generated test scene, not real signing)"
+go run ./examples/synth -seed 1 -out demo/signer.mp4
+echo "== bin/signseg video demo/signer.mp4"
+bin/signseg video demo/signer.mp4
+echo "== the tier signseg wrote into demo/signer.eaf"
+bin/signseg show --tier signseg-signs demo/signer.eaf

@@ -1,0 +1,68 @@
+package segment
+
+import (
+	"embed"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/signseg/signseg/segment/onnxgraph"
+)
+
+// DefaultModel is the model used when none is named: the training-free
+// motion baseline, which needs no downloaded weights.
+const DefaultModel = "motion"
+
+//go:embed builtin/*.json
+var builtinFS embed.FS
+
+// builtinNames lists the embedded manifests' names.
+func builtinNames() []string {
+	entries, _ := builtinFS.ReadDir("builtin")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+func builtinManifest(name string) (Manifest, bool) {
+	data, err := builtinFS.ReadFile(path.Join("builtin", name+".json"))
+	if err != nil {
+		return Manifest{}, false
+	}
+	m, err := parseManifest("built-in "+name, data)
+	if err != nil {
+		// The embedded manifests are checked by tests; this cannot happen
+		// in a released binary.
+		panic(err)
+	}
+	return m, true
+}
+
+func loadBuiltin(name string) (*Model, error) {
+	man, _ := builtinManifest(name)
+	feats, err := builtinFeatureGraph(man.Features)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Manifest: man, Builtin: true, features: feats}
+	if err := m.checkONNX(); err != nil {
+		return nil, fmt.Errorf("built-in model %s: %w", name, err)
+	}
+	return m, nil
+}
+
+// builtinFeatureGraph builds a feature extractor that signseg generates
+// from fixed weights instead of reading it from a file, for the frame size
+// that spec's preprocessing produces.
+func builtinFeatureGraph(spec FeatureSpec) ([]byte, error) {
+	switch spec.Builtin {
+	case "motion":
+		w, h := spec.Preprocess.OutputSize()
+		return onnxgraph.BuildMotion(onnxgraph.MotionConfig{Height: h, Width: w})
+	}
+	return nil, fmt.Errorf("unknown built-in feature extractor %q (known: motion)", spec.Builtin)
+}

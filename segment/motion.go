@@ -1,0 +1,92 @@
+package segment
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/signseg/signseg/segment/onnxgraph"
+)
+
+// Changepoint signals (ChangepointConfig.Signal).
+const (
+	// SignalFeatures runs PELT on the clip features as they are, with the
+	// BIC-style penalty of PenaltyForFeatures. It suits any model,
+	// including the paper's I3D features.
+	SignalFeatures = "features"
+	// SignalMotionEnergy runs PELT on a one-dimensional motion profile of
+	// the motion features (see motionEnergy), with the penalty of
+	// varianceLogPenalty.
+	SignalMotionEnergy = "motion-energy"
+)
+
+// signingSpaceShare is the share of the busiest grid cell's mean motion
+// above which a cell counts as part of the signing space.
+const signingSpaceShare = 0.05
+
+// motionEnergy reduces motion features (onnxgraph.BuildMotion's layout,
+// whose first MotionGrid² values are the mean |temporal difference| per
+// cell of an 8×8 grid) to one value per frame: the square root of the
+// summed motion in the signing space. The signing space is the set of cells
+// whose mean motion over the whole video is at least 5 % of the busiest
+// cell's, so a static background, a second person far away or compression
+// noise in still regions do not count. The square root makes the profile
+// roughly constant while a hand moves and near zero when it holds still,
+// which suits PELT's piecewise-constant L2 model.
+func motionEnergy(seq *featureSeq) ([]float32, error) {
+	cells := onnxgraph.MotionGrid * onnxgraph.MotionGrid
+	if seq.dim < cells {
+		return nil, fmt.Errorf("changepoint signal %q needs motion features (at least %d values per frame), got %d", SignalMotionEnergy, cells, seq.dim)
+	}
+	T, D := seq.len(), seq.dim
+	mean := make([]float64, cells)
+	for t := 0; t < T; t++ {
+		for c := 0; c < cells; c++ {
+			mean[c] += float64(seq.data[t*D+c])
+		}
+	}
+	busiest := 0.0
+	for _, m := range mean {
+		busiest = math.Max(busiest, m)
+	}
+	var space []int
+	for c, m := range mean {
+		if m >= signingSpaceShare*busiest {
+			space = append(space, c)
+		}
+	}
+	out := make([]float32, T)
+	for t := range out {
+		var s float64
+		for _, c := range space {
+			s += float64(seq.data[t*D+c])
+		}
+		out[t] = float32(math.Sqrt(max(s, 0)))
+	}
+	return out, nil
+}
+
+// varianceLogPenalty is the penalty rule for the motion profile:
+//
+//	penalty = factor · Var(x) · ln T
+//
+// BIC charges ln T per changepoint in units of the noise variance. The
+// motion profile's frame-to-frame noise is far smaller than the variation
+// inside one move (a hand speeds up and slows down), so a noise-based
+// penalty would cut moves apart. The profile's total variance, which is
+// dominated by the move/hold contrast, is the scale used instead: only
+// changes comparable to that contrast pay for themselves. The manifest's
+// factor (0.5 for the built-in model) sets the sensitivity.
+func varianceLogPenalty(x []float32, factor float64) float64 {
+	T := len(x)
+	if T < 2 {
+		return 0
+	}
+	var sum, sumSq float64
+	for _, v := range x {
+		sum += float64(v)
+		sumSq += float64(v) * float64(v)
+	}
+	mean := sum / float64(T)
+	variance := max(sumSq/float64(T)-mean*mean, 0)
+	return factor * variance * math.Log(float64(T))
+}

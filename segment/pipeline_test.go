@@ -1,0 +1,346 @@
+package segment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/signseg/signseg/internal/synth"
+	"github.com/signseg/signseg/internal/testenv"
+	"github.com/signseg/signseg/media"
+	"github.com/signseg/signseg/media/mediatest"
+	"github.com/signseg/signseg/segment/onnxgraph"
+)
+
+// writeTCNModel writes a model folder: the motion graph as the clip model
+// and a random MS-TCN as the temporal model, decoded by threshold.
+func writeTCNModel(t *testing.T, dims onnxgraph.MSTCNDims) (string, *onnxgraph.MSTCNWeights) {
+	t.Helper()
+	dir := t.TempDir()
+	feats, err := onnxgraph.BuildMotion(onnxgraph.MotionConfig{Height: 32, Width: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := onnxgraph.RandomMSTCN(rand.New(rand.NewPCG(3, 4)), dims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcn, err := onnxgraph.BuildMSTCN(w, onnxgraph.MSTCNOptions{BoundaryClass: 1, Logits: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := Manifest{
+		Name: "test-tcn", Description: "test", Provenance: "random", License: "none",
+		Features: FeatureSpec{
+			File: "features.onnx", Input: onnxgraph.MotionInput, Output: onnxgraph.MotionOutput,
+			Layout: "NCTHW", ClipLength: onnxgraph.MotionFrames, Stride: 1, Offset: onnxgraph.MotionCentre,
+			Dim: onnxgraph.MotionFeatures, BatchSize: 4,
+			Preprocess: media.Preprocess{FrameRate: media.Rational{Num: 25, Den: 1}, Width: 48, Height: 32, Mean: []float64{0.5, 0.5, 0.5}},
+		},
+		Temporal: &TemporalSpec{File: "tcn.onnx", Input: onnxgraph.MSTCNInput, Output: onnxgraph.MSTCNLogits,
+			OutputKind: OutputLogits, BoundaryClass: 1, ReceptiveField: dims.ReceptiveField()},
+		Decoding: DecodeConfig{Decoder: DecoderThreshold},
+	}
+	js, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{ManifestFile: js, "features.onnx": feats, "tcn.onnx": tcn} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, w
+}
+
+// decodeAll reads every frame of a video into memory (tests only).
+func decodeAll(t *testing.T, path string, pp media.Preprocess) [][]float32 {
+	t.Helper()
+	s, err := media.Open(context.Background(), path, pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var frames [][]float32
+	for {
+		buf := make([]float32, pp.FrameLen())
+		_, err := s.ReadFrame(buf)
+		if errors.Is(err, io.EOF) {
+			return frames
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, buf)
+	}
+}
+
+// referenceBoundary computes the per-frame boundary probability with the
+// pure-Go reference forward passes, independently of the streaming code:
+// all clips at once, padding short videos by repeating the last frame.
+func referenceBoundary(t *testing.T, frames [][]float32, pp media.Preprocess, w *onnxgraph.MSTCNWeights) []float32 {
+	t.Helper()
+	L, n := onnxgraph.MotionFrames, len(frames)
+	padded := frames
+	for len(padded) < L {
+		padded = append(padded, frames[n-1])
+	}
+	W, H := pp.OutputSize()
+	hw := W * H
+	clips := len(padded) - L + 1
+	x := make([]float32, 0, clips*3*L*hw)
+	for j := 0; j < clips; j++ {
+		for c := 0; c < 3; c++ {
+			for k := 0; k < L; k++ {
+				x = append(x, padded[j+k][c*hw:(c+1)*hw]...)
+			}
+		}
+	}
+	feats, err := onnxgraph.ReferenceMotion(onnxgraph.MotionConfig{Height: H, Width: W}, x, clips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	D := onnxgraph.MotionFeatures
+	p, _, err := onnxgraph.ReferenceMSTCN(w, transpose(feats, clips, D), clips, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, n)
+	for f := range out {
+		out[f] = p[min(max(f-onnxgraph.MotionCentre, 0), clips-1)]
+	}
+	return out
+}
+
+// TestSegmentMatchesReference runs a clip model and an MS-TCN built by
+// test code end to end on generated videos, at several batch sizes, and
+// compares the per-frame boundary probabilities with the pure-Go reference.
+func TestSegmentMatchesReference(t *testing.T) {
+	initORT(t)
+	dims := onnxgraph.MSTCNDims{S: 2, L: 4, F: 8, D: onnxgraph.MotionFeatures, C: 2}
+	dir, w := writeTCNModel(t, dims)
+	m, err := LoadModel(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vids := t.TempDir()
+	for _, tc := range []struct {
+		frames, batch int
+	}{{40, 4}, {40, 1}, {40, 7}, {2, 4}, {1, 1}} {
+		path := mediatest.Generate(t, vids, mediatest.Spec{Name: "v" + strconv.Itoa(tc.frames) + ".mp4", Width: 96, Height: 64, Frames: tc.frames})
+		ref := referenceBoundary(t, decodeAll(t, path, m.Features.Preprocess), m.Features.Preprocess, w)
+		seg, err := NewSegmenter(m, Options{Threads: 2, BatchSize: tc.batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream, err := media.Open(context.Background(), path, m.Features.Preprocess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls, last int
+		res, err := seg.Segment(context.Background(), stream, stream.ExpectedFrames(), func(done, total int) { calls++; last = done })
+		stream.Close()
+		seg.Close()
+		if err != nil {
+			t.Fatalf("%d frames, batch %d: %v", tc.frames, tc.batch, err)
+		}
+		if res.Frames != tc.frames || len(res.Boundary) != tc.frames || last != tc.frames || calls != tc.frames {
+			t.Fatalf("%d frames: result has %d frames, %d values; progress %d calls, last %d", tc.frames, res.Frames, len(res.Boundary), calls, last)
+		}
+		if d := maxDiff(res.Boundary, ref); d > 1e-4 {
+			t.Errorf("%d frames, batch %d: max abs diff %g from the reference", tc.frames, tc.batch, d)
+		}
+		want, err := DecodeProbabilities(ref, DecodeOptions{Threshold: 0.5, Gaps: GapsSplit, DropEdgeBoundaries: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Signs) != len(res.Signs) {
+			t.Errorf("%d frames: %d signs, reference decoding gives %d", tc.frames, len(res.Signs), len(want.Signs))
+		}
+	}
+}
+
+func TestLoadModelErrors(t *testing.T) {
+	initORT(t)
+	dims := onnxgraph.MSTCNDims{S: 1, L: 2, F: 4, D: onnxgraph.MotionFeatures, C: 2}
+	good, _ := writeTCNModel(t, dims)
+	edit := func(f func(m map[string]any)) string {
+		dir := t.TempDir()
+		for _, name := range []string{"features.onnx", "tcn.onnx"} {
+			data, err := os.ReadFile(filepath.Join(good, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data, _ := os.ReadFile(filepath.Join(good, ManifestFile))
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		js, _ := json.Marshal(m)
+		if err := os.WriteFile(filepath.Join(dir, ManifestFile), js, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	feat := func(m map[string]any) map[string]any { return m["features"].(map[string]any) }
+	tests := []struct {
+		name string
+		dir  string
+		want string
+	}{
+		{"wrong feature size", edit(func(m map[string]any) { feat(m)["dim"] = 64 }), "dimension 1 = 128, want 64"},
+		{"wrong clip length", edit(func(m map[string]any) { feat(m)["clip_length"] = 16; feat(m)["offset"] = 8 }), "dimension 2 = 3, want 16"},
+		{"missing output", edit(func(m map[string]any) { m["temporal"].(map[string]any)["output"] = "probs" }), `no output named "probs"`},
+		{"wrong temporal rank", edit(func(m map[string]any) { m["temporal"].(map[string]any)["output"] = "boundary" }), "rank 2"},
+		{"missing file", edit(func(m map[string]any) { feat(m)["file"] = "nope.onnx" }), "nope.onnx"},
+		{"unknown field", edit(func(m map[string]any) { m["colour"] = "red" }), "unknown field"},
+		{"stride", edit(func(m map[string]any) { feat(m)["stride"] = 2 }), "stride 2 is not supported"},
+		{"threshold without temporal", edit(func(m map[string]any) { delete(m, "temporal") }), "needs a temporal model"},
+		{"not a model", t.TempDir(), "model.json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadModel(tc.dir, "")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("LoadModel: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := LoadModel("no-such-model", t.TempDir()); err == nil || !strings.Contains(err.Error(), "motion") {
+		t.Fatalf("unknown name: %v, want an error listing the available models", err)
+	}
+	if _, err := LoadModel(good, ""); err != nil {
+		t.Fatalf("the unedited model fails: %v", err)
+	}
+}
+
+func TestListModels(t *testing.T) {
+	dims := onnxgraph.MSTCNDims{S: 1, L: 2, F: 4, D: onnxgraph.MotionFeatures, C: 2}
+	dir, _ := writeTCNModel(t, dims)
+	models := t.TempDir()
+	if err := os.Symlink(dir, filepath.Join(models, "tcn")); err != nil {
+		t.Fatal(err)
+	}
+	list := ListModels(models)
+	if len(list) != 2 || list[0].Name != DefaultModel || list[0].Source != "built-in" || list[1].Name != "tcn" || list[1].Err != nil {
+		t.Fatalf("ListModels = %+v", list)
+	}
+}
+
+// TestDefaultModelOnSyntheticSigner renders synthetic signer videos with
+// known moves and requires the training-free default model to find the
+// boundaries between them (mF1B ≥ 80 over all seeds). This tests the
+// machinery on an easy, generated scene; it says nothing about real signing.
+func TestDefaultModelOnSyntheticSigner(t *testing.T) {
+	initORT(t)
+	ffmpeg := testenv.Tool(t, "ffmpeg")
+	m, err := LoadModel(DefaultModel, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := NewSegmenter(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	var videos []EvalVideo
+	for seed := int64(1); seed <= 4; seed++ {
+		path := filepath.Join(t.TempDir(), "signer.mp4")
+		truth, err := synth.Render(context.Background(), ffmpeg, path, synth.Options{Seed: seed, Width: 320, Height: 180})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream, err := media.Open(context.Background(), path, m.Features.Preprocess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := seg.Segment(context.Background(), stream, 0, nil)
+		stream.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spans []TimeSpan
+		for _, s := range truth.Signs {
+			spans = append(spans, TimeSpan{BeginMS: truth.MS(s.Start), EndMS: truth.MS(s.End)})
+		}
+		gt, err := FrameLabels([][]TimeSpan{spans}, res.Frames, res.FPS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred := make([]int, res.Frames)
+		for _, b := range res.Boundaries {
+			for f := b.Start; f < b.End; f++ {
+				pred[f] = 1
+			}
+		}
+		v, err := NewEvalVideo(path, pred, gt, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := Evaluate([]EvalVideo{v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("seed %d: %d frames, %d true moves, %d signs found, mF1B %.2f, mF1S %.2f", seed, res.Frames, len(truth.Signs), len(res.Signs), one.MF1B, one.MF1S)
+		videos = append(videos, v)
+	}
+	rep, err := Evaluate(videos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("all seeds: mF1B %.2f, mF1S %.2f", rep.MF1B, rep.MF1S)
+	if rep.MF1B < 80 {
+		t.Errorf("mF1B = %.2f on synthetic signers, want ≥ 80", rep.MF1B)
+	}
+}
+
+// TestDefaultModelOnRealSigning runs the default model on 5 s of real BSL
+// signing when the shared reference clip is present.
+func TestDefaultModelOnRealSigning(t *testing.T) {
+	path := filepath.Join(testenv.SharedDir(t, "media"), "demo-bsl-5s.mp4")
+	initORT(t)
+	m, err := LoadModel(DefaultModel, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := NewSegmenter(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	stream, err := media.Open(context.Background(), path, m.Features.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	res, err := seg.Segment(context.Background(), stream, stream.ExpectedFrames(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signs, _, err := res.Times()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d frames, %d signs: %v", res.Frames, len(signs), signs)
+	if len(signs) < 4 || len(signs) > 20 {
+		t.Errorf("%d signs, want 4–20", len(signs))
+	}
+	end := int64(res.Frames) * 40
+	for i, s := range signs {
+		if s.BeginMS < 0 || s.EndMS > end || s.EndMS <= s.BeginMS || (i > 0 && s.BeginMS < signs[i-1].EndMS) {
+			t.Errorf("sign %d %+v overlaps, is empty or lies outside [0, %d] ms", i, s, end)
+		}
+	}
+}
