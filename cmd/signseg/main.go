@@ -89,10 +89,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			return cli.ShowAppHelp(c)
 		},
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "ort-lib", Usage: "path of the ONNX Runtime shared library (default: $" + ortenv.EnvVar + ", lib/ next to the binary or in the working directory, then the system loader)", EnvVars: []string{ortenv.EnvVar}},
+			&cli.StringFlag{Name: "ort-lib", Usage: "path of the ONNX Runtime shared library (default: $" + ortenv.EnvVar + ", lib/ next to the binary or in the working directory, then the system loader)"},
 			&cli.StringFlag{Name: "models-dir", Usage: "folder of installed models (default: $SIGNSEG_MODELS, else the per-user models folder)", EnvVars: []string{"SIGNSEG_MODELS"}},
 		},
 		Commands: []*cli.Command{
+			segmentCommand(),
+			videoCommand(),
+			batchCommand(),
+			showCommand(),
 			doctorCommand(),
 		},
 	}

@@ -45,18 +45,18 @@ func run(out string, seed int64, signs int) error {
 		return err
 	}
 	truthPath := strings.TrimSuffix(out, filepath.Ext(out)) + "-truth.eaf"
-	doc, err := eaf.NewForMedia(truthPath, out)
+	doc, err := eaf.New(eaf.NewOptions{VideoPath: out, EAFPath: truthPath})
 	if err != nil {
 		return err
 	}
-	var spans []eaf.Span
+	spec := eaf.TierSpec{ID: "truth", Annotator: "synth"}
 	for _, s := range truth.Signs {
-		spans = append(spans, eaf.Span{StartMS: truth.MS(s.Start), EndMS: truth.MS(s.End), Value: "move"})
+		spec.Segments = append(spec.Segments, eaf.Segment{Start: truth.MS(s.Start), End: truth.MS(s.End), Value: "move"})
 	}
-	if err := doc.AddTier(eaf.TierSpec{ID: "truth", Annotations: spans}); err != nil {
+	if _, err := doc.AddTier(spec); err != nil {
 		return err
 	}
-	if err := doc.WriteFile(truthPath); err != nil {
+	if err := doc.Save(truthPath, eaf.SaveOptions{Overwrite: true, NoBackup: true}); err != nil {
 		return err
 	}
 	fmt.Printf("%s: %d frames, %d moves; ground truth in %s (tier \"truth\")\n", out, truth.Frames, len(truth.Signs), truthPath)

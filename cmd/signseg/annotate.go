@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/signseg/signseg/eaf"
+	"github.com/signseg/signseg/segment"
+)
+
+// tierOptions are the flags that say which tiers to write.
+type tierOptions struct {
+	tier, boundaryTier string
+	confidence         bool
+	replace            bool
+}
+
+func tierFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "tier", Value: "signseg-signs", Usage: "name of the tier with one (empty) annotation per sign"},
+		&cli.StringFlag{Name: "boundary-tier", Usage: "also write a tier with one annotation per boundary, under this name"},
+		&cli.BoolFlag{Name: "confidence", Usage: "add a child tier <tier>-confidence with each sign's confidence (0–1)"},
+		&cli.BoolFlag{Name: "replace", Usage: "replace tiers of the same names that signseg wrote before (a tier written by a person is never replaced)"},
+	}
+}
+
+func tierOptionsFrom(c *cli.Context) tierOptions {
+	return tierOptions{tier: c.String("tier"), boundaryTier: c.String("boundary-tier"), confidence: c.Bool("confidence"), replace: c.Bool("replace")}
+}
+
+// propertyName is the HEADER property recording which signseg and model
+// wrote a tier, so that corpus managers can tell machine tiers from human
+// ones and batch runs can skip finished files.
+func propertyName(tier string) string { return "signseg:" + tier }
+
+// provenance is that property's value.
+func provenance(m *segment.Model) string {
+	return fmt.Sprintf("signseg %s; model %s (%s)", version, m.Name, m.Source())
+}
+
+// annotator is the ANNOTATOR of signseg's tiers (eaf recognises the prefix).
+func annotator() string { return eaf.SignsegAnnotator + " " + version }
+
+// checkTierNames fails early, before any video is decoded, when a tier
+// name is taken and may not be replaced.
+func checkTierNames(doc *eaf.Document, names []string, replace bool) error {
+	for _, name := range names {
+		t, ok := doc.Tier(name)
+		if !ok {
+			continue
+		}
+		if !t.IsSignseg() {
+			return fmt.Errorf("%s: tier %q exists and was not written by signseg; choose another name with --tier", doc.Name(), name)
+		}
+		if !replace {
+			return fmt.Errorf("%s: tier %q exists (written by signseg); pass --replace to replace it or --tier to choose another name", doc.Name(), name)
+		}
+	}
+	return nil
+}
+
+// tierNames lists the tiers that writeTiers will write for tier.
+func (o tierOptions) names(tier string, suffix string) []string {
+	names := []string{tier + suffix}
+	if o.confidence {
+		names = append(names, tier+suffix+"-confidence")
+	}
+	if o.boundaryTier != "" {
+		names = append(names, o.boundaryTier+suffix)
+	}
+	return names
+}
+
+// writeTiers adds the result's tiers to doc. suffix distinguishes several
+// videos ("@stem"); origin is the media descriptor's TIME_ORIGIN.
+func writeTiers(doc *eaf.Document, m *segment.Model, res *videoResult, o tierOptions, suffix string, origin int64) error {
+	spec := eaf.TierSpec{ID: o.tier + suffix, Annotator: annotator(), TimeOrigin: origin, Replace: o.replace}
+	for _, s := range res.Signs {
+		seg := eaf.Segment{Start: s.BeginMS, End: s.EndMS}
+		if o.confidence {
+			seg.ChildValue = strconv.FormatFloat(s.Confidence, 'f', 2, 64)
+		}
+		spec.Segments = append(spec.Segments, seg)
+	}
+	if o.confidence {
+		spec.ChildID = spec.ID + "-confidence"
+	}
+	if _, err := doc.AddTier(spec); err != nil {
+		return err
+	}
+	if err := doc.SetProperty(propertyName(spec.ID), provenance(m)); err != nil {
+		return err
+	}
+	if o.boundaryTier == "" {
+		return nil
+	}
+	b := eaf.TierSpec{ID: o.boundaryTier + suffix, Annotator: annotator(), TimeOrigin: origin, Replace: o.replace}
+	for _, s := range res.Boundaries {
+		b.Segments = append(b.Segments, eaf.Segment{Start: s.BeginMS, End: s.EndMS})
+	}
+	if _, err := doc.AddTier(b); err != nil {
+		return err
+	}
+	return doc.SetProperty(propertyName(b.ID), provenance(m))
+}
+
+// fileReport is one line of a command's report (and of batch's JSON Lines).
+type fileReport struct {
+	Path     string   `json:"path"`
+	Status   string   `json:"status"` // ok, skipped, failed, dry-run
+	Error    string   `json:"error,omitempty"`
+	Output   string   `json:"output,omitempty"`
+	Videos   []string `json:"videos,omitempty"`
+	Tiers    []string `json:"tiers,omitempty"`
+	Signs    int      `json:"signs"`
+	MediaSec float64  `json:"media_seconds"`
+	ProcSec  float64  `json:"processing_seconds"`
+}
+
+// segmentOptions are the segment and batch commands' file handling flags.
+type segmentOptions struct {
+	tiers    tierOptions
+	media    string
+	videos   string
+	outDir   string
+	dryRun   bool
+	noBackup bool
+	skipDone bool // batch: skip files whose tier was written with this model
+}
+
+// segmentFile adds the tiers to one EAF file and saves it (or a copy).
+func (e *engine) segmentFile(ctx context.Context, path string, opt segmentOptions, prog *progress) (rep fileReport) {
+	rep = fileReport{Path: path, Status: "failed"}
+	fail := func(err error) fileReport {
+		rep.Error = oneLine(err)
+		return rep
+	}
+	doc, err := eaf.ReadFile(path)
+	if err != nil {
+		return fail(err)
+	}
+	targets, err := pickVideos(doc, opt)
+	if err != nil {
+		return fail(err)
+	}
+	if opt.skipDone && !opt.tiers.replace && e.alreadyDone(doc, opt.tiers, targets) {
+		rep.Status = "skipped"
+		return rep
+	}
+	for _, t := range targets {
+		if err := checkTierNames(doc, opt.tiers.names(opt.tiers.tier, t.suffix), opt.tiers.replace); err != nil {
+			return fail(err)
+		}
+	}
+	for _, t := range targets {
+		res, err := e.run(ctx, t.path, prog.file(path, t.path))
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", path, err))
+		}
+		if err := writeTiers(doc, e.model, res, opt.tiers, t.suffix, t.origin); err != nil {
+			return fail(err)
+		}
+		rep.Videos = append(rep.Videos, t.path)
+		rep.Tiers = append(rep.Tiers, opt.tiers.names(opt.tiers.tier, t.suffix)...)
+		rep.Signs += len(res.Signs)
+		rep.MediaSec += res.MediaSec
+		rep.ProcSec += res.ProcSec
+	}
+	if opt.dryRun {
+		rep.Status = "dry-run"
+		return rep
+	}
+	out := path
+	if opt.outDir != "" {
+		out = filepath.Join(opt.outDir, filepath.Base(path))
+	}
+	if err := doc.Save(out, eaf.SaveOptions{NoBackup: opt.noBackup, Overwrite: opt.outDir != ""}); err != nil {
+		return fail(err)
+	}
+	rep.Output = out
+	rep.Status = "ok"
+	return rep
+}
+
+// alreadyDone reports whether every target tier exists with this model's
+// provenance property, so a resumed batch can skip the file.
+func (e *engine) alreadyDone(doc *eaf.Document, o tierOptions, targets []videoTarget) bool {
+	for _, t := range targets {
+		if _, ok := doc.Tier(o.tier + t.suffix); !ok {
+			return false
+		}
+		if v, ok := doc.Property(propertyName(o.tier + t.suffix)); !ok || !strings.Contains(v, "model "+e.model.Name+" ") {
+			return false
+		}
+	}
+	return true
+}
+
+// videoTarget is one video of an EAF file to segment.
+type videoTarget struct {
+	path   string
+	origin int64  // TIME_ORIGIN of its descriptor, ms
+	suffix string // tier name suffix: "" for one video, "@stem" for several
+}
+
+// pickVideos applies --media and --videos first|all|GLOB.
+func pickVideos(doc *eaf.Document, opt segmentOptions) ([]videoTarget, error) {
+	if opt.media != "" {
+		if _, err := os.Stat(opt.media); err != nil {
+			return nil, fmt.Errorf("--media %s: %w", opt.media, err)
+		}
+		var origin int64
+		if r, err := doc.ResolveVideo(eaf.ResolveOptions{}); err == nil {
+			origin = r.Descriptor.TimeOrigin
+		}
+		return []videoTarget{{path: opt.media, origin: origin}}, nil
+	}
+	if opt.videos == "" || opt.videos == "first" {
+		r, err := doc.ResolveVideo(eaf.ResolveOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return []videoTarget{{path: r.Path, origin: r.Descriptor.TimeOrigin}}, nil
+	}
+	var targets []videoTarget
+	for i, md := range doc.Media() {
+		if !md.IsVideo() {
+			continue
+		}
+		name := filepath.Base(filepath.FromSlash(md.MediaURL))
+		if opt.videos != "all" {
+			ok, err := filepath.Match(opt.videos, name)
+			if err != nil {
+				return nil, usagef("--videos %q: %v", opt.videos, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		r, err := doc.ResolveMedia(i, eaf.ResolveOptions{})
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, videoTarget{path: r.Path, origin: md.TimeOrigin})
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("%s: no linked video matches --videos %q", doc.Name(), opt.videos)
+	}
+	if len(targets) > 1 {
+		for i := range targets {
+			stem := strings.TrimSuffix(filepath.Base(targets[i].path), filepath.Ext(targets[i].path))
+			targets[i].suffix = "@" + stem
+		}
+	}
+	return targets, nil
+}
+
+// oneLine makes an error a single line for reports.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}
+
+var errSomeFailed = errors.New("some files failed")

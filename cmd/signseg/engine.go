@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/signseg/signseg/media"
+	"github.com/signseg/signseg/segment"
+)
+
+// defaultModelNote is shown in --help: the default model is a baseline.
+const defaultModelNote = "The default model, \"motion\", is a training-free baseline (motion features + changepoint\n" +
+	"detection), not the paper's trained network; see the README for how to get a trained model."
+
+// modelFlags are the flags of every command that runs a model.
+func modelFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "model", Value: segment.DefaultModel, Usage: "model name (see `signseg doctor`) or model folder"},
+		&cli.StringFlag{Name: "decoder", Usage: "threshold (needs a temporal model) or changepoint (default: the model's)"},
+		&cli.Float64Flag{Name: "threshold", Usage: "boundary probability above which a frame is a boundary (default: the model's, else 0.5)"},
+		&cli.StringFlag{Name: "gaps", Usage: "split: signs share the boundary between them (touching signs); keep: leave gaps (default: the model's)"},
+		&cli.IntFlag{Name: "min-sign-frames", Usage: "drop signs shorter than this many frames into the boundary (default: the model's)"},
+		&cli.IntFlag{Name: "threads", Usage: "CPU threads for the model (default: all cores)"},
+		&cli.IntFlag{Name: "batch-size", Usage: "clips per model call (default: the model's)"},
+	}
+}
+
+// engine runs one model; it is created once per process and shared by all
+// files (and jobs) of a command.
+type engine struct {
+	model *segment.Model
+	seg   *segment.Segmenter
+	tools media.Tools
+}
+
+// newEngine initialises ONNX Runtime, loads the model and checks ffmpeg.
+// threadsPerJob overrides --threads when positive.
+func newEngine(c *cli.Context, threadsPerJob int) (*engine, error) {
+	if _, err := initRuntime(c); err != nil {
+		return nil, err
+	}
+	tools, err := media.FindTools()
+	if err != nil {
+		return nil, err
+	}
+	m, err := segment.LoadModel(c.String("model"), modelsDir(c))
+	if err != nil {
+		return nil, err
+	}
+	gaps := c.String("gaps")
+	if gaps != "" && gaps != segment.GapsSplit && gaps != segment.GapsKeep {
+		return nil, usagef("--gaps %q: use split or keep", gaps)
+	}
+	if t := c.Float64("threshold"); c.IsSet("threshold") && !(t > 0 && t < 1) {
+		return nil, usagef("--threshold %v: give a probability between 0 and 1", t)
+	}
+	threads := c.Int("threads")
+	if threadsPerJob > 0 {
+		threads = threadsPerJob
+	}
+	seg, err := segment.NewSegmenter(m, segment.Options{
+		Threads:   threads,
+		BatchSize: c.Int("batch-size"),
+		Decode: segment.DecodeConfig{
+			Decoder:       c.String("decoder"),
+			Threshold:     c.Float64("threshold"),
+			Gaps:          gaps,
+			MinSignFrames: c.Int("min-sign-frames"),
+		},
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return &engine{model: m, seg: seg, tools: tools}, nil
+}
+
+func (e *engine) close() { e.seg.Close() }
+
+// videoResult is the segmentation of one video with its media times.
+type videoResult struct {
+	Video      string
+	Signs      []segment.TimeSpan
+	Boundaries []segment.TimeSpan
+	Frames     int
+	MediaSec   float64
+	ProcSec    float64
+}
+
+// run segments one video; progress gets frames done and expected.
+func (e *engine) run(ctx context.Context, video string, progress segment.Progress) (*videoResult, error) {
+	start := time.Now()
+	info, err := e.tools.Probe(ctx, video)
+	if err != nil {
+		return nil, err
+	}
+	if !info.HasVideo {
+		return nil, fmt.Errorf("%s: has no video stream (audio only?); link or pass the video file", video)
+	}
+	stream, err := e.tools.Open(ctx, video, e.model.Features.Preprocess)
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	res, err := e.seg.Segment(ctx, stream, stream.ExpectedFrames(), progress)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", video, err)
+	}
+	signs, bounds, err := res.Times()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", video, err)
+	}
+	return &videoResult{
+		Video: video, Signs: signs, Boundaries: bounds, Frames: res.Frames,
+		MediaSec: float64(res.Frames) / res.FPS, ProcSec: time.Since(start).Seconds(),
+	}, nil
+}
+
+// defaultThreads is the intra-op thread count per job when files run in
+// parallel: the cores split evenly, at least one each.
+func defaultThreads(jobs int) int { return max(1, runtime.NumCPU()/max(jobs, 1)) }
