@@ -100,5 +100,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			doctorCommand(),
 		},
 	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = app.OnUsageError
+	}
 	return app
 }
