@@ -647,6 +647,37 @@ func TestEvaluateProperties(t *testing.T) {
 	}
 }
 
+func TestEvaluateSymmetry(t *testing.T) {
+	// With undilated references (GTEval = GT), swapping prediction and
+	// reference swaps FP and FN and keeps TP, so F1, mF1B, mF1S and Acc
+	// are unchanged: both matchings are greedy on a symmetric score.
+	rng := rand.New(rand.NewPCG(27, 28))
+	for trial := range 2000 {
+		n := 1 + rng.IntN(40)
+		a, b := randomLabels(rng, n), randomLabels(rng, n)
+		r1, err1 := Evaluate([]EvalVideo{{Pred: a, GT: b, GTEval: b}})
+		r2, err2 := Evaluate([]EvalVideo{{Pred: b, GT: a, GTEval: a}})
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		for k := range 4 {
+			x, y := r1.Boundary[k], r2.Boundary[k]
+			if x.TP != y.TP || x.FP != y.FN || x.FN != y.FP || x.F1 != y.F1 {
+				t.Fatalf("trial %d %v %v: boundary %+v vs %+v", trial, a, b, x, y)
+			}
+		}
+		for k := range 8 {
+			x, y := r1.Sign[k], r2.Sign[k]
+			if x.TP != y.TP || x.FP != y.FN || x.FN != y.FP || x.F1 != y.F1 {
+				t.Fatalf("trial %d %v %v: sign %+v vs %+v", trial, a, b, x, y)
+			}
+		}
+		if r1.MF1B != r2.MF1B || r1.MF1S != r2.MF1S || r1.Acc != r2.Acc {
+			t.Fatalf("trial %d: %v/%v/%v vs %v/%v/%v", trial, r1.MF1B, r1.MF1S, r1.Acc, r2.MF1B, r2.MF1S, r2.Acc)
+		}
+	}
+}
+
 func TestNewEvalVideo(t *testing.T) {
 	// Dilating the full-length labels before cutting differs from cutting
 	// first: the boundary at full frame 1 widens into frame 2 = cut frame 0.

@@ -306,8 +306,8 @@ func BenchmarkPELT(b *testing.B) {
 	}
 	// Without any change pruning cannot drop starts: PELT's worst case,
 	// quadratic in the length of a stretch without change.
-	b.Run("stationary/T=22500", func(b *testing.B) {
-		T := 22500
+	b.Run("stationary/T=11250", func(b *testing.B) {
+		T := 11250
 		rng := rand.New(rand.NewPCG(23, 24))
 		x, _ := piecewise(rng, T, D, T, T, 1)
 		pen, err := PenaltyForFeatures(x, T, D, 1)

@@ -58,13 +58,7 @@ func (r *temporalRunner) boundaryProbabilities(ctx context.Context, seq *feature
 func (r *temporalRunner) window(seq *featureSeq, lo, hi int) ([]float32, error) {
 	T, D := hi-lo, r.dim
 	// Features are stored T×D; the model wants [1, D, T].
-	in := make([]float32, D*T)
-	for t := 0; t < T; t++ {
-		row := seq.data[(lo+t)*D : (lo+t+1)*D]
-		for d, v := range row {
-			in[d*T+t] = v
-		}
-	}
+	in := transposeBlocked(seq.data[lo*D:hi*D], T, D)
 	out, shape, err := r.sess.run(in, 1, int64(D), int64(T))
 	if err != nil {
 		return nil, err
@@ -99,4 +93,25 @@ func softmaxClass(logits []float32, C, T, k int) []float32 {
 		p[t] = float32(math.Exp(float64(logits[k*T+t])-m) / sum)
 	}
 	return p
+}
+
+// transposeBlocked returns the cols×rows transpose of the rows×cols matrix
+// x, in tiles so that both sides stay in cache (a plain loop writes with a
+// stride of rows and is several times slower on long sequences).
+func transposeBlocked(x []float32, rows, cols int) []float32 {
+	const tile = 32
+	out := make([]float32, len(x))
+	for r0 := 0; r0 < rows; r0 += tile {
+		r1 := min(r0+tile, rows)
+		for c0 := 0; c0 < cols; c0 += tile {
+			c1 := min(c0+tile, cols)
+			for r := r0; r < r1; r++ {
+				row := x[r*cols : (r+1)*cols]
+				for c := c0; c < c1; c++ {
+					out[c*rows+r] = row[c]
+				}
+			}
+		}
+	}
+	return out
 }

@@ -101,6 +101,19 @@ func TestFrameValues(t *testing.T) {
 	}
 }
 
+func TestTransposeBlocked(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {3, 5}, {33, 70}, {100, 31}} {
+		rows, cols := sz[0], sz[1]
+		x := make([]float32, rows*cols)
+		for i := range x {
+			x[i] = float32(i)
+		}
+		if d := maxDiff(transposeBlocked(x, rows, cols), transpose(x, rows, cols)); d != 0 {
+			t.Errorf("%dx%d: differs from the plain transpose", rows, cols)
+		}
+	}
+}
+
 func transpose(x []float32, rows, cols int) []float32 {
 	out := make([]float32, len(x))
 	for r := 0; r < rows; r++ {

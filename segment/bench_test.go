@@ -1,0 +1,110 @@
+package segment
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/signseg/signseg/internal/synth"
+	"github.com/signseg/signseg/internal/testenv"
+	"github.com/signseg/signseg/media"
+	"github.com/signseg/signseg/segment/onnxgraph"
+)
+
+// BenchmarkDefaultModel640x360 measures the whole default model (decoding
+// with ffmpeg, motion features, changepoints, decoding) on a 640×360
+// synthetic video and reports frames per second and the real-time factor.
+func BenchmarkDefaultModel640x360(b *testing.B) {
+	initORT(b)
+	ffmpeg := testenv.Tool(b, "ffmpeg")
+	path := filepath.Join(b.TempDir(), "signer.mp4")
+	truth, err := synth.Render(context.Background(), ffmpeg, path, synth.Options{Seed: 1, Signs: 40})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := LoadModel(DefaultModel, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	seg, err := NewSegmenter(m, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer seg.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		stream, err := media.Open(context.Background(), path, m.Features.Preprocess)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := seg.Segment(context.Background(), stream, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+		stream.Close()
+	}
+	perRun := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(truth.Frames)/perRun, "frames/s")
+	b.ReportMetric(float64(truth.Frames)/25/perRun, "x-realtime")
+}
+
+// BenchmarkTemporal90k runs the paper-sized MS-TCN (4 stages, 10 layers,
+// 64 maps, 1024-d input) over one hour of features (90,000 frames at
+// 25 fps), in overlapping windows as Segment does, and reports the
+// process's peak resident memory.
+func BenchmarkTemporal90k(b *testing.B) {
+	initORT(b)
+	dims := onnxgraph.MSTCNDims{S: 4, L: 10, F: 64, D: 1024, C: 2}
+	w, err := onnxgraph.RandomMSTCN(rand.New(rand.NewPCG(1, 2)), dims)
+	if err != nil {
+		b.Fatal(err)
+	}
+	model, err := onnxgraph.BuildMSTCN(w, onnxgraph.MSTCNOptions{BoundaryClass: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := newSession("mstcn", model, onnxgraph.MSTCNInput, onnxgraph.MSTCNBoundary, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.close()
+	const T = 90000
+	seq := &featureSeq{dim: dims.D, data: make([]float32, T*dims.D)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range seq.data {
+		seq.data[i] = float32(rng.NormFloat64())
+	}
+	for _, win := range []int{T, defaultMaxWindow} {
+		b.Run(fmt.Sprintf("window=%d", win), func(b *testing.B) {
+			r := &temporalRunner{sess: sess, spec: TemporalSpec{OutputKind: OutputProbability, ReceptiveField: dims.ReceptiveField()}, dim: dims.D, maxWindow: win}
+			for i := 0; i < b.N; i++ {
+				if _, err := r.boundaryProbabilities(context.Background(), seq); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if kb, ok := peakRSSKiB(); ok {
+				b.ReportMetric(float64(kb)/1024, "peak-RSS-MiB")
+			}
+		})
+	}
+}
+
+// peakRSSKiB reads VmHWM, the process's peak resident set, on Linux.
+func peakRSSKiB() (int, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil {
+				return kb, true
+			}
+		}
+	}
+	return 0, false
+}
