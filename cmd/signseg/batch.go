@@ -65,11 +65,7 @@ func batchCommand() *cli.Command {
 				}
 				defer report.close()
 			}
-			threads := 0
-			if !c.IsSet("threads") {
-				threads = defaultThreads(jobs)
-			}
-			e, err := newEngine(c, threads)
+			e, err := newEngine(c, defaultThreads(jobs))
 			if err != nil {
 				return err
 			}

@@ -86,11 +86,7 @@ func segmentOptionsFrom(c *cli.Context) (segmentOptions, error) {
 // processFiles runs segmentFile over paths with jobs workers, prints one
 // line per file (or the JSON summary) and returns exit code 1 if any failed.
 func processFiles(c *cli.Context, paths []string, opt segmentOptions, jobs int) error {
-	threads := 0
-	if jobs > 1 && !c.IsSet("threads") {
-		threads = defaultThreads(jobs)
-	}
-	e, err := newEngine(c, threads)
+	e, err := newEngine(c, defaultThreads(jobs))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/signseg/signseg/internal/ortenv"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
 )
@@ -37,32 +38,35 @@ type engine struct {
 	tools media.Tools
 }
 
-// newEngine initialises ONNX Runtime, loads the model and checks ffmpeg.
-// threadsPerJob overrides --threads when positive.
-func newEngine(c *cli.Context, threadsPerJob int) (*engine, error) {
-	if _, err := initRuntime(c); err != nil {
-		return nil, err
-	}
-	tools, err := media.FindTools()
-	if err != nil {
-		return nil, err
-	}
-	m, err := segment.LoadModel(c.String("model"), modelsDir(c))
-	if err != nil {
-		return nil, err
-	}
+// engineConfig is everything needed to build an engine; commands fill it
+// from flags (engineConfigFrom), the ELAN recognizer from its parameters.
+type engineConfig struct {
+	ORTLib    string // --ort-lib; "" searches the usual places
+	ModelsDir string // "" means the per-user default
+	Model     string // name or folder; "" means the default model
+	Threads   int    // 0 = all cores
+	BatchSize int    // 0 = the model's default
+	Decode    segment.DecodeConfig
+}
+
+// engineConfigFrom reads the global and model flags. threadsPerJob
+// replaces the default thread count when positive and --threads is unset.
+func engineConfigFrom(c *cli.Context, threadsPerJob int) (engineConfig, error) {
 	gaps := c.String("gaps")
 	if gaps != "" && gaps != segment.GapsSplit && gaps != segment.GapsKeep {
-		return nil, usagef("--gaps %q: use split or keep", gaps)
+		return engineConfig{}, usagef("--gaps %q: use split or keep", gaps)
 	}
 	if t := c.Float64("threshold"); c.IsSet("threshold") && !(t > 0 && t < 1) {
-		return nil, usagef("--threshold %v: give a probability between 0 and 1", t)
+		return engineConfig{}, usagef("--threshold %v: give a probability between 0 and 1", t)
 	}
 	threads := c.Int("threads")
-	if threadsPerJob > 0 {
+	if threadsPerJob > 0 && !c.IsSet("threads") {
 		threads = threadsPerJob
 	}
-	seg, err := segment.NewSegmenter(m, segment.Options{
+	return engineConfig{
+		ORTLib:    c.String("ort-lib"),
+		ModelsDir: modelsDir(c),
+		Model:     c.String("model"),
 		Threads:   threads,
 		BatchSize: c.Int("batch-size"),
 		Decode: segment.DecodeConfig{
@@ -71,7 +75,41 @@ func newEngine(c *cli.Context, threadsPerJob int) (*engine, error) {
 			Gaps:          gaps,
 			MinSignFrames: c.Int("min-sign-frames"),
 		},
-	})
+	}, nil
+}
+
+// newEngine reads the flags and builds the engine (see buildEngine).
+func newEngine(c *cli.Context, threadsPerJob int) (*engine, error) {
+	cfg, err := engineConfigFrom(c, threadsPerJob)
+	if err != nil {
+		return nil, err
+	}
+	return buildEngine(cfg)
+}
+
+// buildEngine initialises ONNX Runtime, checks ffmpeg, loads the model and
+// creates its sessions.
+func buildEngine(cfg engineConfig) (*engine, error) {
+	lib, err := ortenv.Find(cfg.ORTLib)
+	if err != nil {
+		return nil, err
+	}
+	if err := ortenv.Init(lib); err != nil {
+		return nil, err
+	}
+	tools, err := media.FindTools()
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.ModelsDir
+	if dir == "" {
+		dir = segment.DefaultModelsDir()
+	}
+	m, err := segment.LoadModel(cfg.Model, dir)
+	if err != nil {
+		return nil, err
+	}
+	seg, err := segment.NewSegmenter(m, segment.Options{Threads: cfg.Threads, BatchSize: cfg.BatchSize, Decode: cfg.Decode})
 	if err != nil {
 		return nil, usageError{err}
 	}
