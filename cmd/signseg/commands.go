@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,10 +25,11 @@ func outputFlags() []cli.Flag {
 	}
 }
 
-// signalContext is cancelled by Ctrl-C or SIGTERM: decoding stops, and a
-// file is either left untouched or completely written.
+// signalContext returns the command's context, which run cancels on
+// Ctrl-C or SIGTERM: decoding stops, and a file is either left untouched or
+// completely written.
 func signalContext(c *cli.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	return context.WithCancel(c.Context)
 }
 
 func segmentCommand() *cli.Command {
@@ -102,7 +101,8 @@ func processFiles(c *cli.Context, paths []string, opt segmentOptions, jobs int) 
 	return finish(c, reports)
 }
 
-// finish prints the JSON summary and sets the exit code.
+// finish prints the JSON summary and sets the exit code: 1 when a file
+// failed or the run was interrupted before every file was done.
 func finish(c *cli.Context, reports []fileReport) error {
 	failed := 0
 	for _, r := range reports {
@@ -122,6 +122,9 @@ func finish(c *cli.Context, reports []fileReport) error {
 	}
 	if failed > 0 {
 		return cli.Exit(fmt.Sprintf("%d of %d files failed", failed, len(reports)), exitFailed)
+	}
+	if err := c.Context.Err(); err != nil {
+		return cli.Exit(fmt.Sprintf("interrupted (%v); files not yet started were left untouched", err), exitFailed)
 	}
 	return nil
 }

@@ -5,10 +5,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -33,7 +36,11 @@ func main() {
 // run executes the command line and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.Run(args)
+	// Signals are caught from the start, so that Ctrl-C during start-up
+	// also ends through the normal error path.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := app.RunContext(ctx, args)
 	_ = ortenv.Close()
 	return exitCode(err, stderr)
 }
@@ -98,6 +105,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			batchCommand(),
 			showCommand(),
 			doctorCommand(),
+			modelCommand(),
+			evalCommand(),
+			elanCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {

@@ -1,0 +1,526 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/signseg/signseg/eaf"
+	"github.com/signseg/signseg/internal/plot"
+	"github.com/signseg/signseg/segment"
+)
+
+func evalCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "eval",
+		Usage:     "score a tier of signs against a reference tier with the paper's metrics (mF1B, mF1S)",
+		ArgsUsage: "FILE.eaf...",
+		Description: "Compares the signs of a hypothesis tier (by default signseg's) with a reference tier drawn by\n" +
+			"annotators, in the same files (FILE.eaf...) or in same-named files of two folders (--ref-dir,\n" +
+			"--hyp-dir), and prints mF1B (boundary F1 over 1–4 frames) and mF1S (sign F1 over IoU\n" +
+			"0.40–0.75) per file and in total, as defined by Renz et al. (ICASSP 2021).\n\n" +
+			"Both tiers become frame labels at --fps as the paper built its ground truth: each\n" +
+			"annotation's start and end frame, and gaps of fewer than 6 frames between annotations, are\n" +
+			"boundaries; several --ref tiers (e.g. both hands) are merged. Each file is scored over the\n" +
+			"frames its reference covers, from the first reference annotation's start to the last one's\n" +
+			"end: a partly annotated video counts only where it was annotated, a tier and a baseline are\n" +
+			"scored on the same frames, and no video is needed. The total sums the counts over files\n" +
+			"(micro-average), as the paper does.\n\n" +
+			"--baseline uniform scores the paper's uniform baseline instead of a tier: each stretch of\n" +
+			"reference signing split into as many equal signs as the reference has there.\n\n" +
+			"--plot draws one file's boundary probability (recomputed by running --model on the linked\n" +
+			"video, or --media) with the reference and hypothesis signs underneath, as the metrics see\n" +
+			"them. The model flags only affect this curve, not the tier being scored.",
+		Flags: concatFlags([]cli.Flag{
+			&cli.StringFlag{Name: "ref", Usage: "reference tier(s), comma-separated (e.g. RH-IDgloss,LH-IDgloss); required"},
+			&cli.StringFlag{Name: "hyp", Value: "signseg-signs", Usage: "hypothesis tier"},
+			&cli.StringFlag{Name: "ref-dir", Usage: "folder of reference EAF files (instead of FILE.eaf...)"},
+			&cli.StringFlag{Name: "hyp-dir", Usage: "folder of hypothesis EAF files with the same names as in --ref-dir"},
+			&cli.Float64Flag{Name: "fps", Value: 25, Usage: "frame rate of the labels (the model's: 25 for the paper)"},
+			&cli.StringFlag{Name: "baseline", Usage: "score a baseline instead of --hyp: uniform"},
+			&cli.BoolFlag{Name: "json", Usage: "print machine-readable results on stdout"},
+			&cli.StringFlag{Name: "plot", Usage: "draw one file's boundary probability and segments into this .png or .svg file"},
+			&cli.StringFlag{Name: "media", Usage: "with --plot: use this video instead of the one the file links"},
+		}, modelFlags()),
+		Action: evalAction,
+	}
+}
+
+// evalPair is one evaluated file: the reference tiers come from RefPath,
+// the hypothesis tier from HypPath (the same file unless --ref-dir).
+type evalPair struct {
+	Name, RefPath, HypPath string
+}
+
+// evalOptions are the labelling settings of an evaluation.
+type evalOptions struct {
+	refTiers []string
+	hypTier  string
+	baseline string // "" or segment.BaselineUniform
+	fps      float64
+}
+
+// evalFile is one file's labels and scores.
+type evalFile struct {
+	evalPair
+	First  int // first evaluated frame (at the evaluation's fps, EAF time)
+	Frames int // evaluated frames, from First
+	Video  segment.EvalVideo
+	Report segment.EvalReport
+	hypDoc *eaf.Document // for --plot: the file whose video is shown
+}
+
+func evalAction(c *cli.Context) error {
+	opt, pairs, err := evalSetup(c)
+	if err != nil {
+		return err
+	}
+	files, total, err := evaluateFiles(pairs, opt)
+	if err != nil {
+		return err
+	}
+	if p := c.String("plot"); p != "" {
+		ctx, cancel := signalContext(c)
+		defer cancel()
+		if err := plotFile(ctx, c, p, files[0], opt); err != nil {
+			return err
+		}
+	}
+	if c.Bool("json") {
+		return writeEvalJSON(c.App.Writer, files, total, opt)
+	}
+	return writeEvalTable(c.App.Writer, files, total)
+}
+
+// evalSetup checks the flags and lists the files.
+func evalSetup(c *cli.Context) (evalOptions, []evalPair, error) {
+	opt := evalOptions{hypTier: c.String("hyp"), baseline: c.String("baseline"), fps: c.Float64("fps")}
+	for _, t := range strings.Split(c.String("ref"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			opt.refTiers = append(opt.refTiers, t)
+		}
+	}
+	if len(opt.refTiers) == 0 {
+		return opt, nil, usagef("eval: give the reference tier with --ref TIER (or --ref RH-TIER,LH-TIER)")
+	}
+	if opt.baseline != "" && opt.baseline != segment.BaselineUniform {
+		return opt, nil, usagef("eval: --baseline %q: the only baseline is %s", opt.baseline, segment.BaselineUniform)
+	}
+	if opt.baseline == "" && opt.hypTier == "" {
+		return opt, nil, usagef("eval: --hyp must not be empty")
+	}
+	if !(opt.fps > 0 && opt.fps <= 1000) {
+		return opt, nil, usagef("eval: --fps %v: give a frame rate between 0 and 1000", opt.fps)
+	}
+	if p := c.String("plot"); p != "" {
+		if ext := strings.ToLower(filepath.Ext(p)); ext != ".png" && ext != ".svg" {
+			return opt, nil, usagef("eval: --plot %s: name the file .png or .svg", p)
+		}
+	}
+	refDir, hypDir := c.String("ref-dir"), c.String("hyp-dir")
+	var pairs []evalPair
+	switch {
+	case refDir == "" && hypDir != "":
+		return opt, nil, usagef("eval: --hyp-dir needs --ref-dir")
+	case refDir == "":
+		if c.NArg() == 0 {
+			return opt, nil, usagef("eval: give one or more .eaf files, or --ref-dir and --hyp-dir")
+		}
+		for _, p := range c.Args().Slice() {
+			pairs = append(pairs, evalPair{Name: p, RefPath: p, HypPath: p})
+		}
+	default:
+		if c.NArg() > 0 {
+			return opt, nil, usagef("eval: give either .eaf files or --ref-dir, not both")
+		}
+		if hypDir == "" && opt.baseline == "" {
+			return opt, nil, usagef("eval: --ref-dir needs --hyp-dir (or --baseline)")
+		}
+		var err error
+		if pairs, err = dirPairs(refDir, hypDir); err != nil {
+			return opt, nil, err
+		}
+	}
+	if c.String("plot") != "" && len(pairs) != 1 {
+		return opt, nil, usagef("eval: --plot draws one file; got %d", len(pairs))
+	}
+	if c.String("media") != "" && c.String("plot") == "" {
+		return opt, nil, usagef("eval: --media is for --plot")
+	}
+	return opt, pairs, nil
+}
+
+// dirPairs pairs each .eaf file of refDir with the same-named file of
+// hypDir ("" when the hypothesis is a baseline), in name order.
+func dirPairs(refDir, hypDir string) ([]evalPair, error) {
+	entries, err := os.ReadDir(refDir)
+	if err != nil {
+		return nil, fmt.Errorf("--ref-dir: %w", err)
+	}
+	var pairs []evalPair
+	for _, e := range entries {
+		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".eaf") {
+			continue
+		}
+		p := evalPair{Name: e.Name(), RefPath: filepath.Join(refDir, e.Name())}
+		p.HypPath = p.RefPath
+		if hypDir != "" {
+			p.HypPath = filepath.Join(hypDir, e.Name())
+			if _, err := os.Stat(p.HypPath); err != nil {
+				return nil, fmt.Errorf("%s has no counterpart in --hyp-dir: %w; give folders with the same file names", p.RefPath, err)
+			}
+		}
+		pairs = append(pairs, p)
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("--ref-dir %s: no .eaf files", refDir)
+	}
+	return pairs, nil
+}
+
+// evaluateFiles labels and scores each file, and all of them together. The
+// total is computed over the files in name order, so it does not depend on
+// the order they were given in (the means of the side metrics are float
+// sums).
+func evaluateFiles(pairs []evalPair, opt evalOptions) ([]evalFile, segment.EvalReport, error) {
+	files := make([]evalFile, 0, len(pairs))
+	for _, p := range pairs {
+		f, err := evaluateFile(p, opt)
+		if err != nil {
+			return nil, segment.EvalReport{}, err
+		}
+		files = append(files, f)
+	}
+	sorted := slices.Clone(files)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i].evalPair, sorted[j].evalPair
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.RefPath+"\x00"+a.HypPath < b.RefPath+"\x00"+b.HypPath
+	})
+	videos := make([]segment.EvalVideo, len(sorted))
+	for i, f := range sorted {
+		videos[i] = f.Video
+	}
+	total, err := segment.Evaluate(videos)
+	if err != nil {
+		return nil, segment.EvalReport{}, err
+	}
+	return files, total, nil
+}
+
+// evaluateFile reads the tiers of one pair and scores them.
+func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
+	refDoc, err := eaf.ReadFile(p.RefPath)
+	if err != nil {
+		return evalFile{}, err
+	}
+	var ref [][]segment.TimeSpan
+	for _, id := range opt.refTiers {
+		spans, err := tierSpans(refDoc, p.RefPath, id, "--ref")
+		if err != nil {
+			return evalFile{}, err
+		}
+		ref = append(ref, spans)
+	}
+	hypDoc := refDoc
+	var hyp []segment.TimeSpan
+	what := "tier " + opt.hypTier
+	if opt.baseline != "" {
+		if hyp, err = segment.UniformBaseline(ref, opt.fps); err != nil {
+			return evalFile{}, fmt.Errorf("%s: %w", p.RefPath, err)
+		}
+		what = "the " + opt.baseline + " baseline"
+	} else {
+		if p.HypPath != p.RefPath {
+			if hypDoc, err = eaf.ReadFile(p.HypPath); err != nil {
+				return evalFile{}, err
+			}
+		}
+		if hyp, err = tierSpans(hypDoc, p.HypPath, opt.hypTier, "--hyp"); err != nil {
+			return evalFile{}, err
+		}
+	}
+	// The evaluated frames: the reference's extent (see the command's
+	// description). Labels start at frame 0 and are cut at the range's
+	// start after dilation, as the reference dilates before slicing.
+	first, n := -1, 0
+	for _, tier := range ref {
+		for _, a := range tier {
+			if s := segment.MSToFrame(a.BeginMS, opt.fps); first < 0 || s < first {
+				first = s
+			}
+			n = max(n, segment.MSToFrame(a.EndMS, opt.fps)+1)
+		}
+	}
+	if first < 0 {
+		what := "reference tier " + opt.refTiers[0] + " has"
+		if len(opt.refTiers) > 1 {
+			what = "reference tiers " + strings.Join(opt.refTiers, ", ") + " have"
+		}
+		return evalFile{}, fmt.Errorf("%s: %s no annotations; nothing to evaluate", p.RefPath, what)
+	}
+	gt, err := segment.FrameLabels(ref, n, opt.fps)
+	if err != nil {
+		return evalFile{}, fmt.Errorf("%s: reference: %w", p.RefPath, err)
+	}
+	pred, err := segment.FrameLabels([][]segment.TimeSpan{hyp}, n, opt.fps)
+	if err != nil {
+		return evalFile{}, fmt.Errorf("%s: %s: %w", p.HypPath, what, err)
+	}
+	v, err := segment.NewEvalVideo(p.Name, pred[first:], gt, first)
+	if err != nil {
+		return evalFile{}, err
+	}
+	r, err := segment.Evaluate([]segment.EvalVideo{v})
+	if err != nil {
+		return evalFile{}, err
+	}
+	return evalFile{evalPair: p, First: first, Frames: n - first, Video: v, Report: r, hypDoc: hypDoc}, nil
+}
+
+// tierSpans returns a tier's annotations as time spans (EAF time).
+func tierSpans(doc *eaf.Document, path, id, flag string) ([]segment.TimeSpan, error) {
+	if _, ok := doc.Tier(id); !ok {
+		var names []string
+		for _, t := range doc.Tiers() {
+			names = append(names, t.ID)
+		}
+		return nil, fmt.Errorf("%s: no tier %q (tiers: %s); name an existing tier with %s", path, id, strings.Join(names, ", "), flag)
+	}
+	anns, err := doc.Annotations(id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: tier %s: %w", path, id, err)
+	}
+	spans := make([]segment.TimeSpan, 0, len(anns))
+	for _, a := range anns {
+		if a.Start < 0 || a.End < a.Start {
+			return nil, fmt.Errorf("%s: tier %s: annotation %s runs from %d ms to %d ms; fix its times in ELAN", path, id, a.ID, a.Start, a.End)
+		}
+		spans = append(spans, segment.TimeSpan{BeginMS: a.Start, EndMS: a.End})
+	}
+	return spans, nil
+}
+
+// writeEvalTable prints one row per file and the total.
+func writeEvalTable(w io.Writer, files []evalFile, total segment.EvalReport) error {
+	totalName := fmt.Sprintf("total (%d files)", len(files))
+	if len(files) == 1 {
+		totalName = "total (1 file)"
+	}
+	// Names are padded to one width so that they read left-aligned in
+	// the right-aligned table.
+	width := len("file")
+	for _, f := range files {
+		width = max(width, utf8.RuneCountInString(f.Name))
+	}
+	width = max(width, len(totalName))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\tframes\tref signs\thyp signs\tmF1B\tmF1S\tF1S@0.50\tF1S@0.75\tP(B)\tR(B)\tacc\t\n", width, "file")
+	row := func(name string, r segment.EvalReport) {
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", width, name, r.Frames, r.SignsGT, r.SignsPred,
+			r.MF1B, r.MF1S, r.F1S[0], r.F1S[1], r.MeanPrecisionB, r.MeanRecallB, r.Acc)
+	}
+	for _, f := range files {
+		row(f.Name, f.Report)
+	}
+	row(totalName, total)
+	return tw.Flush()
+}
+
+// evalJSON is the --json output.
+type evalJSON struct {
+	FPS      float64       `json:"fps"`
+	RefTiers []string      `json:"ref_tiers"`
+	HypTier  string        `json:"hyp_tier,omitempty"`
+	Baseline string        `json:"baseline,omitempty"`
+	Files    []fileMetrics `json:"files"`
+	Total    metricsJSON   `json:"total"`
+}
+
+// fileMetrics is one file's entry of the --json output.
+type fileMetrics struct {
+	File       string `json:"file"`
+	RefFile    string `json:"ref_file"`
+	HypFile    string `json:"hyp_file,omitempty"`
+	FirstFrame int    `json:"first_frame"` // the first evaluated frame, at fps
+	metricsJSON
+}
+
+// metricsJSON is segment.EvalReport with "ref" for the reference and "hyp"
+// for the hypothesis. Percentages are unrounded except where the paper
+// rounds (mf1b, mf1s, sign F1, mean boundary precision and recall).
+type metricsJSON struct {
+	Files          int             `json:"files"`
+	Frames         int             `json:"frames"`
+	MF1B           float64         `json:"mf1b"`
+	MF1S           float64         `json:"mf1s"`
+	F1S50          float64         `json:"f1s_50"`
+	F1S75          float64         `json:"f1s_75"`
+	PrecisionB     float64         `json:"boundary_precision"`
+	RecallB        float64         `json:"boundary_recall"`
+	Acc            float64         `json:"frame_accuracy"`
+	IoU            float64         `json:"mean_iou"`
+	Dist           float64         `json:"mean_boundary_distance"`
+	WidthBHyp      float64         `json:"boundary_width_hyp"`
+	WidthBRef      float64         `json:"boundary_width_ref"`
+	BoundariesHyp  int             `json:"boundaries_hyp"`
+	BoundariesRef  int             `json:"boundaries_ref"`
+	SignsHyp       int             `json:"signs_hyp"`
+	SignsRef       int             `json:"signs_ref"`
+	BoundaryScores []thresholdJSON `json:"boundary"`
+	SignScores     []thresholdJSON `json:"sign"`
+}
+
+// thresholdJSON is one threshold's counts and scores.
+type thresholdJSON struct {
+	Threshold float64 `json:"threshold"`
+	TP        int     `json:"tp"`
+	FP        int     `json:"fp"`
+	FN        int     `json:"fn"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+}
+
+func toMetricsJSON(r segment.EvalReport) metricsJSON {
+	m := metricsJSON{
+		Files: r.Videos, Frames: r.Frames, MF1B: r.MF1B, MF1S: r.MF1S, F1S50: r.F1S[0], F1S75: r.F1S[1],
+		PrecisionB: r.MeanPrecisionB, RecallB: r.MeanRecallB, Acc: r.Acc, IoU: r.IoU, Dist: r.Dist,
+		WidthBHyp: r.WidthBPred, WidthBRef: r.WidthBGT,
+		BoundariesHyp: r.BoundariesPred, BoundariesRef: r.BoundariesGT, SignsHyp: r.SignsPred, SignsRef: r.SignsGT,
+	}
+	conv := func(s segment.ThresholdScore) thresholdJSON {
+		return thresholdJSON{Threshold: s.Threshold, TP: s.TP, FP: s.FP, FN: s.FN, Precision: s.Precision, Recall: s.Recall, F1: s.F1}
+	}
+	for _, s := range r.Boundary {
+		m.BoundaryScores = append(m.BoundaryScores, conv(s))
+	}
+	for _, s := range r.Sign {
+		m.SignScores = append(m.SignScores, conv(s))
+	}
+	return m
+}
+
+func writeEvalJSON(w io.Writer, files []evalFile, total segment.EvalReport, opt evalOptions) error {
+	out := evalJSON{FPS: opt.fps, RefTiers: opt.refTiers, Baseline: opt.baseline, Total: toMetricsJSON(total)}
+	if opt.baseline == "" {
+		out.HypTier = opt.hypTier
+	}
+	for _, f := range files {
+		fm := fileMetrics{File: f.Name, RefFile: f.RefPath, FirstFrame: f.First, metricsJSON: toMetricsJSON(f.Report)}
+		if opt.baseline == "" {
+			fm.HypFile = f.HypPath
+		}
+		out.Files = append(out.Files, fm)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// plotFile draws one file's figure. The probability curve needs the model
+// (ONNX Runtime and ffmpeg: errors) and the video: when the linked video
+// cannot be found or read, the figure is drawn without the curve and a
+// warning says why, so that a linguist without the video still sees the
+// segments. A video named with --media must work.
+func plotFile(ctx context.Context, c *cli.Context, path string, f evalFile, opt evalOptions) error {
+	fig := evalFigure(f, opt)
+	e, err := newEngine(c, 0)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	media := c.String("media")
+	curve, err := e.boundaryCurve(ctx, f.hypDoc, media, f.First, f.Frames, opt.fps)
+	switch {
+	case err == nil:
+		fig.Curve, fig.Threshold = curve, e.seg.Decoding().Threshold
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case media != "":
+		return err
+	default:
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s: plotting without the boundary probability: %s\n", programName, f.Name, oneLine(err))
+	}
+	return fig.WriteFile(path)
+}
+
+// evalFigure is the figure of one file without the curve: the reference
+// and hypothesis signs as the metrics see them (sign runs of the labels).
+func evalFigure(f evalFile, opt evalOptions) *plot.Figure {
+	runs := func(labels []int) []plot.Span {
+		var out []plot.Span
+		for _, r := range segment.SignRuns(labels) {
+			out = append(out, plot.Span{Start: r.Start, End: r.End})
+		}
+		return out
+	}
+	hypLabel := opt.hypTier
+	if opt.baseline != "" {
+		hypLabel = opt.baseline
+	}
+	title := fmt.Sprintf("%s: mF1B %.2f, mF1S %.2f", f.Name, f.Report.MF1B, f.Report.MF1S)
+	return &plot.Figure{
+		Title: title, Frames: f.Frames, FPS: opt.fps, FirstFrame: f.First,
+		Rows: []plot.Row{
+			{Label: strings.Join(opt.refTiers, "+"), Spans: runs(f.Video.GT)},
+			{Label: hypLabel, Spans: runs(f.Video.Pred)},
+		},
+	}
+}
+
+// boundaryCurve runs the model on the video doc links (or media) and
+// returns its per-frame boundary score resampled onto the evaluated
+// frames first … first+n−1 at fps, in EAF time (media time minus the
+// descriptor's TIME_ORIGIN); frames the video does not cover are NaN.
+func (e *engine) boundaryCurve(ctx context.Context, doc *eaf.Document, media string, first, n int, fps float64) ([]float64, error) {
+	var origin int64
+	r, rerr := doc.ResolveVideo(eaf.ResolveOptions{})
+	if rerr == nil {
+		origin = r.Descriptor.TimeOrigin
+	}
+	video := media
+	if video == "" {
+		if rerr != nil {
+			return nil, rerr
+		}
+		video = r.Path
+	}
+	stream, err := e.tools.Open(ctx, video, e.model.Features.Preprocess)
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	res, err := e.seg.Segment(ctx, stream, stream.ExpectedFrames(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", video, err)
+	}
+	if len(res.Boundary) == 0 {
+		return nil, errors.New(video + ": no frames decoded")
+	}
+	curve := make([]float64, n)
+	for f := range curve {
+		mediaMS := float64(first+f)*1000/fps + float64(origin)
+		i := int(math.Round((mediaMS - res.StartMS) / 1000 * res.FPS))
+		if i >= 0 && i < len(res.Boundary) {
+			curve[f] = float64(res.Boundary[i])
+		} else {
+			curve[f] = math.NaN()
+		}
+	}
+	return curve, nil
+}
