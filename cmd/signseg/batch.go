@@ -29,12 +29,10 @@ func batchCommand() *cli.Command {
 			"processes, e.g. a SLURM job array, cover an archive without coordination:\n" +
 			"  signseg batch --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT --report r-$SLURM_ARRAY_TASK_ID.jsonl DIR\n\n" +
 			defaultModelNote,
-		Flags: concatFlags(modelFlags(), tierFlags(), outputFlags(), []cli.Flag{
+		Flags: concatFlags(modelFlags(), tierFlags(), outputFlags(), eafFlags(), []cli.Flag{
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "files processed in parallel (the CPU threads are split between them)"},
 			&cli.StringFlag{Name: "shard", Usage: "K/N: process only shard K (0 ≤ K < N) of N"},
 			&cli.StringFlag{Name: "report", Usage: "append one JSON line per file to this file (path, status, error, signs, media and processing seconds)"},
-			&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern"},
-			&cli.BoolFlag{Name: "no-backup", Usage: "do not keep FILE.eaf.bak"},
 		}),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -58,32 +56,20 @@ func batchCommand() *cli.Command {
 				return err
 			}
 			paths = shard(paths, k, n)
-			var report *reportWriter
+			var also func(fileReport)
 			if p := c.String("report"); p != "" {
-				if report, err = openReport(p); err != nil {
+				report, err := openReport(p)
+				if err != nil {
 					return err
 				}
 				defer report.close()
-			}
-			e, err := newEngine(c, defaultThreads(jobs))
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			ctx, cancel := signalContext(c)
-			defer cancel()
-			prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json") || jobs > 1)
-			reports := runFiles(ctx, e, paths, opt, jobs, prog, func(r fileReport) {
-				if report != nil {
+				also = func(r fileReport) {
 					if err := report.write(r); err != nil {
 						fmt.Fprintf(c.App.ErrWriter, "%s: report: %v\n", programName, err)
 					}
 				}
-				if !c.Bool("json") {
-					printReport(c.App.Writer, c.App.ErrWriter, r)
-				}
-			})
-			return finish(c, reports)
+			}
+			return processFiles(c, paths, opt, jobs, also)
 		},
 	}
 }

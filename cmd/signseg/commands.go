@@ -25,13 +25,6 @@ func outputFlags() []cli.Flag {
 	}
 }
 
-// signalContext returns the command's context, which run cancels on
-// Ctrl-C or SIGTERM: decoding stops, and a file is either left untouched or
-// completely written.
-func signalContext(c *cli.Context) (context.Context, context.CancelFunc) {
-	return context.WithCancel(c.Context)
-}
-
 func segmentCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "segment",
@@ -41,10 +34,8 @@ func segmentCommand() *cli.Command {
 			"model and add the tier(s). The file is replaced atomically and the original kept as\n" +
 			"FILE.eaf.bak; nothing else in it changes. With --out the results are written as copies.\n\n" +
 			defaultModelNote,
-		Flags: concatFlags(modelFlags(), tierFlags(), outputFlags(), []cli.Flag{
+		Flags: concatFlags(modelFlags(), tierFlags(), outputFlags(), eafFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "media", Usage: "use this video instead of the one the file links (one EAF file only)"},
-			&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern such as '*front*'; with several, each gets a tier <tier>@<video name>"},
-			&cli.BoolFlag{Name: "no-backup", Usage: "do not keep FILE.eaf.bak"},
 		}),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -57,8 +48,16 @@ func segmentCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return processFiles(c, c.Args().Slice(), opt, 1)
+			return processFiles(c, c.Args().Slice(), opt, 1, nil)
 		},
+	}
+}
+
+// eafFlags are the flags of the commands that edit existing EAF files.
+func eafFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern such as '*front*'; with several, each gets a tier <tier>@<video name>"},
+		&cli.BoolFlag{Name: "no-backup", Usage: "do not keep FILE.eaf.bak"},
 	}
 }
 
@@ -83,17 +82,20 @@ func segmentOptionsFrom(c *cli.Context) (segmentOptions, error) {
 }
 
 // processFiles runs segmentFile over paths with jobs workers, prints one
-// line per file (or the JSON summary) and returns exit code 1 if any failed.
-func processFiles(c *cli.Context, paths []string, opt segmentOptions, jobs int) error {
+// line per file (or the JSON summary), passes each report to also (if not
+// nil) and returns exit code 1 if any failed.
+func processFiles(c *cli.Context, paths []string, opt segmentOptions, jobs int, also func(fileReport)) error {
 	e, err := newEngine(c, defaultThreads(jobs))
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	ctx, cancel := signalContext(c)
-	defer cancel()
-	prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json"))
-	reports := runFiles(ctx, e, paths, opt, jobs, prog, func(r fileReport) {
+	// Several bars at once would garble the terminal.
+	prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json") || jobs > 1)
+	reports := runFiles(c.Context, e, paths, opt, jobs, prog, func(r fileReport) {
+		if also != nil {
+			also(r)
+		}
 		if !c.Bool("json") {
 			printReport(c.App.Writer, c.App.ErrWriter, r)
 		}
@@ -173,19 +175,17 @@ func videoCommand() *cli.Command {
 				return err
 			}
 			defer e.close()
-			ctx, cancel := signalContext(c)
-			defer cancel()
 			prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json"))
 			var reports []fileReport
 			for _, v := range c.Args().Slice() {
-				r := e.videoFile(ctx, v, opt, prog)
+				if c.Context.Err() != nil {
+					break
+				}
+				r := e.videoFile(c.Context, v, opt, prog)
 				if !c.Bool("json") {
 					printReport(c.App.Writer, c.App.ErrWriter, r)
 				}
 				reports = append(reports, r)
-				if ctx.Err() != nil {
-					break
-				}
 			}
 			return finish(c, reports)
 		},

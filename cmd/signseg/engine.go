@@ -120,10 +120,10 @@ func (e *engine) close() { e.seg.Close() }
 
 // videoResult is the segmentation of one video with its media times.
 type videoResult struct {
+	*segment.Result
 	Video      string
 	Signs      []segment.TimeSpan
 	Boundaries []segment.TimeSpan
-	Frames     int
 	MediaSec   float64
 	ProcSec    float64
 }
@@ -131,13 +131,6 @@ type videoResult struct {
 // run segments one video; progress gets frames done and expected.
 func (e *engine) run(ctx context.Context, video string, progress segment.Progress) (*videoResult, error) {
 	start := time.Now()
-	info, err := e.tools.Probe(ctx, video)
-	if err != nil {
-		return nil, err
-	}
-	if !info.HasVideo {
-		return nil, fmt.Errorf("%s: has no video stream (audio only?); link or pass the video file", video)
-	}
 	stream, err := e.tools.Open(ctx, video, e.model.Features.Preprocess)
 	if err != nil {
 		return nil, err
@@ -152,7 +145,7 @@ func (e *engine) run(ctx context.Context, video string, progress segment.Progres
 		return nil, fmt.Errorf("%s: %w", video, err)
 	}
 	return &videoResult{
-		Video: video, Signs: signs, Boundaries: bounds, Frames: res.Frames,
+		Result: res, Video: video, Signs: signs, Boundaries: bounds,
 		MediaSec: float64(res.Frames) / res.FPS, ProcSec: time.Since(start).Seconds(),
 	}, nil
 }

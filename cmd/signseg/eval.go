@@ -92,9 +92,7 @@ func evalAction(c *cli.Context) error {
 		return err
 	}
 	if p := c.String("plot"); p != "" {
-		ctx, cancel := signalContext(c)
-		defer cancel()
-		if err := plotFile(ctx, c, p, files[0], opt); err != nil {
+		if err := plotFile(c.Context, c, p, files[0], opt); err != nil {
 			return err
 		}
 	}
@@ -500,14 +498,9 @@ func (e *engine) boundaryCurve(ctx context.Context, doc *eaf.Document, media str
 		}
 		video = r.Path
 	}
-	stream, err := e.tools.Open(ctx, video, e.model.Features.Preprocess)
+	res, err := e.run(ctx, video, nil)
 	if err != nil {
 		return nil, err
-	}
-	defer stream.Close()
-	res, err := e.seg.Segment(ctx, stream, stream.ExpectedFrames(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", video, err)
 	}
 	if len(res.Boundary) == 0 {
 		return nil, errors.New(video + ": no frames decoded")
