@@ -68,7 +68,7 @@ func (p *Protocol) Progress(fraction float64, message string) {
 	if !(fraction >= 0) { // also NaN
 		fraction = 0
 	}
-	fraction = float64(int(min(fraction, MaxProgress)*100)) / 100 // 2 decimals, rounded down
+	fraction = float64(int(min(fraction, MaxProgress)*100+1e-9)) / 100 // 2 decimals, rounded down
 	fraction = max(fraction, p.last, 0)
 	message = asciiLine(message)
 	now := p.now()

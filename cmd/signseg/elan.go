@@ -145,6 +145,7 @@ func elanInstall(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "installed the ELAN recognizer %q in %s\n", plugin.RecognizerInfo, in.Dir())
+	fmt.Fprintf(w, "it runs %s with ONNX Runtime %s and %s\n", in.Launch.Binary, in.Launch.ORTLib, in.Launch.FFmpeg)
 	fmt.Fprintf(w, "models offered: %s\n", strings.Join(elanModels(models), ", "))
 	fmt.Fprintf(w, "restart ELAN, open a document with a video and choose it in the Recognizer tab;\nrun this command again after installing models or moving signseg, ffmpeg or ONNX Runtime\n")
 	if len(others) > 0 {

@@ -247,35 +247,88 @@ func checkUntouched(t *testing.T, dir string, res *elantest.Result) {
 	}
 }
 
-// TestELANStop presses ELAN's Stop button (SIGTERM) while the model runs.
+// TestELANStop presses ELAN's Stop button (SIGTERM) while the model runs,
+// and closes the pipe as ELAN does when it stops reading.
 func TestELANStop(t *testing.T) {
 	s := newELANSetup(t)
 	video := filepath.Join(s.media, "long & slow.mp4")
 	if _, err := synth.Render(context.Background(), testenv.Tool(t, "ffmpeg"), video, synth.Options{Seed: 9, Width: 160, Height: 96, Signs: 120}); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	res := s.runELAN(t, elantest.Options{
-		Version: elantest.ELAN69,
-		Values:  map[string]string{plugin.ParamVideo: video},
-		CancelAt: func(line string) bool {
-			var v float64
-			_, err := fmt.Sscanf(line, "PROGRESS: %f", &v)
-			return err == nil && v >= 0.2
-		},
-	})
-	t.Logf("stopped after %v:\n%s", time.Since(start), strings.Join(res.Lines[max(0, len(res.Lines)-6):], "\n"))
-	report := strings.Join(res.Lines, "\n")
-	if res.Outcome != elantest.Cancelled || res.ExitCode == 0 || res.Lines[len(res.Lines)-1] != plugin.ResultFailed || !strings.Contains(report, "stopped") {
-		t.Fatalf("outcome %s, exit %d:\n%s", res.Outcome, res.ExitCode, report)
+	segmenting := func(line string) bool {
+		var v float64
+		_, err := fmt.Sscanf(line, "PROGRESS: %f", &v)
+		return err == nil && v >= 0.2
 	}
-	checkUntouched(t, s.media, res)
-	// ffmpeg went with it.
+	t.Run("SIGTERM", func(t *testing.T) {
+		start := time.Now()
+		res := s.runELAN(t, elantest.Options{Version: elantest.ELAN69, Values: map[string]string{plugin.ParamVideo: video}, CancelAt: segmenting})
+		t.Logf("stopped after %v:\n%s", time.Since(start), strings.Join(res.Lines[max(0, len(res.Lines)-3):], "\n"))
+		report := strings.Join(res.Lines, "\n")
+		if res.Outcome != elantest.Cancelled || res.ExitCode == 0 || res.Lines[len(res.Lines)-1] != plugin.ResultFailed || !strings.Contains(report, "stopped") {
+			t.Fatalf("outcome %s, exit %d:\n%s", res.Outcome, res.ExitCode, report)
+		}
+		checkUntouched(t, s.media, res)
+		noProcessesWith(t, video)
+	})
+	t.Run("pipe closed", func(t *testing.T) {
+		out := filepath.Join(s.media, "pipe_segments.xml")
+		if err := os.WriteFile(out, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc := s.rec.ParamDocument(elantest.ELAN69, map[string]string{plugin.ParamVideo: video, plugin.ParamSegments: out}, time.Now(), "\n")
+		cmd := exec.Command("./" + plugin.LauncherSh)
+		cmd.Dir, cmd.Env, cmd.Stdin = s.rec.Dir, []string{"LC_ALL=C"}, strings.NewReader(doc)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1)
+		var line []byte
+		for {
+			if _, err := stdout.Read(buf); err != nil {
+				t.Fatalf("output ended before the model ran: %v", err)
+			}
+			if buf[0] != '\n' {
+				line = append(line, buf[0])
+				continue
+			}
+			if segmenting(string(line)) {
+				break
+			}
+			line = line[:0]
+		}
+		stdout.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("exit 0 after the pipe closed")
+			}
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("still running a minute after ELAN closed the pipe")
+		}
+		if data, err := os.ReadFile(out); err != nil || len(data) != 0 {
+			t.Fatalf("output changed: %q, %v", data, err)
+		}
+		noProcessesWith(t, video)
+	})
+}
+
+// noProcessesWith waits up to 5 s for every process that mentions s on its
+// command line (ffmpeg reading the video) to end.
+func noProcessesWith(t *testing.T, s string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		procs := processesWith(video)
+		procs := processesWith(s)
 		if len(procs) == 0 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("still running after the stop: %q", procs)

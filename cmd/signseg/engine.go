@@ -20,7 +20,7 @@ const defaultModelNote = "The default model, \"motion\", is a training-free base
 // modelFlags are the flags of every command that runs a model.
 func modelFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "model", Value: segment.DefaultModel, Usage: "model name (see `signseg doctor`) or model folder"},
+		&cli.StringFlag{Name: "model", Value: segment.DefaultModel, Usage: "model name (see signseg doctor) or model folder"},
 		&cli.StringFlag{Name: "decoder", Usage: "threshold (needs a temporal model) or changepoint (default: the model's)"},
 		&cli.Float64Flag{Name: "threshold", Usage: "boundary probability above which a frame is a boundary (default: the model's, else 0.5)"},
 		&cli.StringFlag{Name: "gaps", Usage: "split: signs share the boundary between them (touching signs); keep: leave gaps (default: the model's)"},

@@ -125,7 +125,13 @@ func TestInterrupt(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Interrupt once decoding runs (ffmpeg has started), as a user would.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if ffmpegRunning(video) {
+			break
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	start := time.Now()
 	err = cmd.Wait()
@@ -154,8 +160,23 @@ func TestInterrupt(t *testing.T) {
 	if l := leftovers(t, dir); len(l) > 0 {
 		t.Fatalf("temporary files left: %v", l)
 	}
-	out, _ := exec.Command("pgrep", "-f", "ffmpeg.*"+video).Output()
-	if len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("ffmpeg still running: %s", out)
+	if ffmpegRunning(video) {
+		t.Fatal("ffmpeg is still running after the interrupted run ended")
 	}
+}
+
+// ffmpegRunning reports whether an ffmpeg process is reading video.
+func ffmpegRunning(video string) bool {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if strings.HasSuffix(args[0], "ffmpeg") && strings.Contains(string(b), video) {
+			return true
+		}
+	}
+	return false
 }
