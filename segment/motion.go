@@ -3,6 +3,7 @@ package segment
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
@@ -89,4 +90,39 @@ func varianceLogPenalty(x []float32, factor float64) float64 {
 	mean := sum / float64(T)
 	variance := max(sumSq/float64(T)-mean*mean, 0)
 	return factor * variance * math.Log(float64(T))
+}
+
+// restShare is the share of the typical sign's motion below which a
+// segment between changepoints is a rest, not a sign.
+const restShare = 0.3
+
+// dropRests removes "signs" during which the hands hardly move: the still
+// stretches before the first sign, after the last and during long pauses
+// are segments between changepoints too, but annotating them as signs
+// would only give the linguist empty annotations to delete. A sign is a
+// rest when its mean motion (energy, per frame) is below restShare of the
+// median over all signs' means; with fewer than three signs nothing is
+// dropped, as the median then says little.
+func dropRests(signs []FrameSpan, energy []float32) []FrameSpan {
+	if len(signs) < 3 {
+		return signs
+	}
+	means := make([]float64, len(signs))
+	for i, s := range signs {
+		var sum float64
+		for _, v := range energy[s.Start:s.End] {
+			sum += float64(v)
+		}
+		means[i] = sum / float64(s.End-s.Start)
+	}
+	sorted := append([]float64(nil), means...)
+	sort.Float64s(sorted)
+	median := sorted[len(sorted)/2]
+	kept := signs[:0:0]
+	for i, s := range signs {
+		if means[i] >= restShare*median {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }

@@ -87,14 +87,14 @@ func (s *Segmenter) Segment(ctx context.Context, src Frames, expected int, progr
 	if err != nil {
 		return nil, err
 	}
-	var perFeature []float32
+	var perFeature, energy []float32
 	switch s.decode.Decoder {
 	case DecoderThreshold:
 		if perFeature, err = s.temporal.boundaryProbabilities(ctx, seq); err != nil {
 			return nil, err
 		}
 	case DecoderChangepoint:
-		if perFeature, err = s.changepoints(ctx, seq); err != nil {
+		if perFeature, energy, err = s.changepoints(ctx, seq); err != nil {
 			return nil, fmt.Errorf("model %s: %w", m.Name, err)
 		}
 	}
@@ -108,36 +108,39 @@ func (s *Segmenter) Segment(ctx context.Context, src Frames, expected int, progr
 	if err != nil {
 		return nil, fmt.Errorf("model %s: decoding: %w", m.Name, err)
 	}
+	if energy != nil {
+		dec.Signs = dropRests(dec.Signs, frameValues(energy, m.Features.Offset, seq.frames))
+	}
 	return &Result{FPS: m.FPS(), Frames: seq.frames, StartMS: seq.startMS, Boundary: perFrame, Decoded: dec}, nil
 }
 
 // changepoints finds boundaries by PELT on the configured signal and
-// returns them as a per-feature 0/1 boundary score.
-func (s *Segmenter) changepoints(ctx context.Context, seq *featureSeq) ([]float32, error) {
+// returns them as a per-feature 0/1 boundary score, with the motion profile
+// when the signal is SignalMotionEnergy.
+func (s *Segmenter) changepoints(ctx context.Context, seq *featureSeq) (boundary, energy []float32, err error) {
 	cp := s.decode.Changepoint
 	T := seq.len()
 	x, D := seq.data, seq.dim
 	penalty := cp.Penalty
-	var err error
 	switch cp.Signal {
 	case SignalMotionEnergy:
-		if x, err = motionEnergy(seq); err != nil {
-			return nil, err
+		if energy, err = motionEnergy(seq); err != nil {
+			return nil, nil, err
 		}
-		D = 1
+		x, D = energy, 1
 		if penalty == 0 {
 			penalty = varianceLogPenalty(x, cp.PenaltyFactor)
 		}
 	default:
 		if penalty == 0 {
 			if penalty, err = PenaltyForFeatures(x, T, D, cp.PenaltyFactor); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	cps, err := PELT(ctx, x, T, D, PELTOptions{Penalty: penalty, MinSize: cp.MinSize, Jump: cp.Jump})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ChangepointBoundaries(cps, T, cp.Dilate), nil
+	return ChangepointBoundaries(cps, T, cp.Dilate), energy, nil
 }

@@ -294,6 +294,9 @@ func TestDefaultModelOnSyntheticSigner(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("seed %d: %d frames, %d true moves, %d signs found, mF1B %.2f, mF1S %.2f", seed, res.Frames, len(truth.Signs), len(res.Signs), one.MF1B, one.MF1S)
+		if d := len(res.Signs) - len(truth.Signs); d < -1 || d > 1 {
+			t.Errorf("seed %d: %d signs for %d moves; rests before, between or after the moves must not count as signs", seed, len(res.Signs), len(truth.Signs))
+		}
 		videos = append(videos, v)
 	}
 	rep, err := Evaluate(videos)
@@ -342,5 +345,23 @@ func TestDefaultModelOnRealSigning(t *testing.T) {
 		if s.BeginMS < 0 || s.EndMS > end || s.EndMS <= s.BeginMS || (i > 0 && s.BeginMS < signs[i-1].EndMS) {
 			t.Errorf("sign %d %+v overlaps, is empty or lies outside [0, %d] ms", i, s, end)
 		}
+	}
+}
+
+func TestDropRests(t *testing.T) {
+	energy := []float32{0, 0, 0, 1, 1, 1, 0.9, 0.9, 0.05, 0.05, 1.2, 1.2}
+	signs := []FrameSpan{{Start: 0, End: 3}, {Start: 3, End: 6}, {Start: 6, End: 8}, {Start: 8, End: 10}, {Start: 10, End: 12}}
+	got := dropRests(signs, energy)
+	want := []FrameSpan{{Start: 3, End: 6}, {Start: 6, End: 8}, {Start: 10, End: 12}}
+	if len(got) != len(want) {
+		t.Fatalf("dropRests = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("dropRests = %v, want %v", got, want)
+		}
+	}
+	if two := dropRests(signs[:2], energy); len(two) != 2 {
+		t.Fatalf("with two signs nothing may be dropped, got %v", two)
 	}
 }

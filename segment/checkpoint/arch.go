@@ -93,7 +93,7 @@ func I3D(sd *StateDict) (*onnxgraph.I3DWeights, error) {
 		return nil, err
 	}
 	c := w.Conv2c.Conv.Out
-	for _, name := range onnxgraph.I3DMixed {
+	for _, name := range onnxgraph.I3DMixed() {
 		var mix onnxgraph.Inception
 		if mix.B0, err = m.unit(name+".b0", c, 1); err != nil {
 			return nil, err

@@ -103,7 +103,7 @@ func sniff(f *os.File, size int64, path string) (string, error) {
 	case n >= 4 && string(head[:4]) == "PK\x03\x04":
 		zr, err := zip.NewReader(f, size)
 		if err != nil {
-			return "", fmt.Errorf("%s: a damaged zip file, not a readable PyTorch checkpoint: %w", path, err)
+			return "", fmt.Errorf("%s: a damaged zip file, not a readable PyTorch checkpoint (%w); download it again", path, err)
 		}
 		hasData := false
 		for _, zf := range zr.File {
@@ -391,6 +391,7 @@ type ShapeError struct {
 	Hint    string // what the file looks like instead, if known
 }
 
+// Error names the file, the architecture and the tensor.
 func (e *ShapeError) Error() string {
 	msg := fmt.Sprintf("%s: does not match the %s architecture: tensor %s has shape %v, want %s", e.Path, e.Arch, e.Name, e.Got, e.Want)
 	if e.Missing {

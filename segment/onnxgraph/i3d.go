@@ -49,8 +49,12 @@ type I3DWeights struct {
 	Logits *Conv3D     // optional 1×1×1 classifier with bias
 }
 
-// I3DMixed names the nine Inception modules in order.
-var I3DMixed = [9]string{"Mixed_3b", "Mixed_3c", "Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f", "Mixed_5b", "Mixed_5c"}
+// i3dMixed names the nine Inception modules in order.
+var i3dMixed = [9]string{"Mixed_3b", "Mixed_3c", "Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f", "Mixed_5b", "Mixed_5c"}
+
+// I3DMixed returns the names of the nine Inception modules in order (the
+// state-dict prefixes Mixed_3b … Mixed_5c).
+func I3DMixed() [9]string { return i3dMixed }
 
 // I3DBatchNormEps is the BatchNorm3d epsilon of the published model (TF's
 // 0.001, not PyTorch's default 1e-5).
@@ -137,8 +141,8 @@ func (w *I3DWeights) Dims() (dim, classes int, err error) {
 	if w == nil {
 		return 0, 0, errors.New("I3D: no weights")
 	}
-	if len(w.Mixed) != len(I3DMixed) {
-		return 0, 0, fmt.Errorf("I3D: %d Inception modules, want %d", len(w.Mixed), len(I3DMixed))
+	if len(w.Mixed) != len(i3dMixed) {
+		return 0, 0, fmt.Errorf("I3D: %d Inception modules, want %d", len(w.Mixed), len(i3dMixed))
 	}
 	if err := w.Conv1a.check("Conv3d_1a_7x7", 3); err != nil {
 		return 0, 0, fmt.Errorf("I3D: %w", err)
@@ -152,7 +156,7 @@ func (w *I3DWeights) Dims() (dim, classes int, err error) {
 	c := w.Conv2c.Conv.Out
 	for i := range w.Mixed {
 		m := &w.Mixed[i]
-		n := I3DMixed[i]
+		n := i3dMixed[i]
 		for _, b := range []struct {
 			name string
 			u    *Unit3D
@@ -315,8 +319,8 @@ func BuildI3D(w *I3DWeights, opts I3DOptions) ([]byte, error) {
 	x = b.unit("Conv3d_2c_3x3", &w.Conv2c, x)
 	x = b.maxPool(x, [3]int{1, 3, 3}, [3]int{1, 2, 2})
 	for i := range w.Mixed {
-		x = b.inception(I3DMixed[i], &w.Mixed[i], x)
-		switch I3DMixed[i] {
+		x = b.inception(i3dMixed[i], &w.Mixed[i], x)
+		switch i3dMixed[i] {
 		case "Mixed_3c":
 			x = b.maxPool(x, [3]int{3, 3, 3}, [3]int{2, 2, 2})
 		case "Mixed_4f":
