@@ -26,15 +26,7 @@ func BenchmarkDefaultModel640x360(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := LoadModel(DefaultModel, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	seg, err := NewSegmenter(m, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer seg.Close()
+	m, seg := defaultSegmenter(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		stream, err := media.Open(context.Background(), path, m.Features.Preprocess)

@@ -244,17 +244,8 @@ func TestListModels(t *testing.T) {
 // boundaries between them (mF1B ≥ 80 over all seeds). This tests the
 // machinery on an easy, generated scene; it says nothing about real signing.
 func TestDefaultModelOnSyntheticSigner(t *testing.T) {
-	initORT(t)
 	ffmpeg := testenv.Tool(t, "ffmpeg")
-	m, err := LoadModel(DefaultModel, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seg, err := NewSegmenter(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
+	m, seg := defaultSegmenter(t)
 	var videos []EvalVideo
 	for seed := int64(1); seed <= 4; seed++ {
 		path := filepath.Join(t.TempDir(), "signer.mp4")
@@ -313,16 +304,7 @@ func TestDefaultModelOnSyntheticSigner(t *testing.T) {
 // signing when the shared reference clip is present.
 func TestDefaultModelOnRealSigning(t *testing.T) {
 	path := filepath.Join(testenv.SharedDir(t, "media"), "demo-bsl-5s.mp4")
-	initORT(t)
-	m, err := LoadModel(DefaultModel, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seg, err := NewSegmenter(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
+	m, seg := defaultSegmenter(t)
 	stream, err := media.Open(context.Background(), path, m.Features.Preprocess)
 	if err != nil {
 		t.Fatal(err)
@@ -364,4 +346,20 @@ func TestDropRests(t *testing.T) {
 	if two := dropRests(signs[:2], energy); len(two) != 2 {
 		t.Fatalf("with two signs nothing may be dropped, got %v", two)
 	}
+}
+
+// defaultSegmenter loads the default model; the segmenter closes with the test.
+func defaultSegmenter(tb testing.TB) (*Model, *Segmenter) {
+	tb.Helper()
+	initORT(tb)
+	m, err := LoadModel(DefaultModel, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	seg, err := NewSegmenter(m, Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(seg.Close)
+	return m, seg
 }
