@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -266,5 +265,3 @@ func pickVideos(doc *eaf.Document, opt segmentOptions) ([]videoTarget, error) {
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
 }
-
-var errSomeFailed = errors.New("some files failed")

@@ -6,7 +6,6 @@
 package ortenv
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -157,9 +156,6 @@ func Close() error {
 	initLib = nil
 	return ort.DestroyEnvironment()
 }
-
-// ErrNotInitialised is returned by helpers that need Init first.
-var ErrNotInitialised = errors.New("ONNX Runtime is not initialised")
 
 func firstLine(err error) string {
 	s := err.Error()
