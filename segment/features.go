@@ -37,7 +37,11 @@ func (f *featureSeq) len() int { return len(f.data) / f.dim }
 // bounded by the window and the batch: frames are kept only while a clip
 // still needs them. Videos shorter than a clip are padded by repeating the
 // last frame, giving one clip.
-func extractFeatures(ctx context.Context, sess *session, spec FeatureSpec, src Frames, batchSize, expected int, progress Progress) (*featureSeq, error) {
+//
+// every > 1 is the approximate fast path (Speed.FeatureEvery): only clips
+// 0, every, 2·every, … and the last clip run through the model, and the
+// rows in between are interpolated (interpolateRows, speed.go).
+func extractFeatures(ctx context.Context, sess *session, spec FeatureSpec, src Frames, batchSize, every, expected int, progress Progress) (*featureSeq, error) {
 	pp := spec.Preprocess
 	w, h := pp.OutputSize()
 	c := pp.Channels()
@@ -106,7 +110,7 @@ func extractFeatures(ctx context.Context, sess *session, spec FeatureSpec, src F
 		if n == 0 {
 			seq.startMS = fr.TimeMs
 		}
-		if n >= L-1 {
+		if n >= L-1 && (every <= 1 || (n-L+1)%every == 0) {
 			if err := addClip(n); err != nil {
 				return nil, err
 			}
@@ -130,8 +134,17 @@ func extractFeatures(ctx context.Context, sess *session, spec FeatureSpec, src F
 			return nil, err
 		}
 	}
+	if every > 1 && n > L && (n-L)%every != 0 {
+		// The last clip ends the interpolation (the ring holds its frames).
+		if err := addClip(n - 1); err != nil {
+			return nil, err
+		}
+	}
 	if err := flush(); err != nil {
 		return nil, err
+	}
+	if every > 1 {
+		seq.data = interpolateRows(seq.data, spec.Dim, max(n-L+1, 1), every)
 	}
 	return seq, nil
 }

@@ -11,6 +11,7 @@ type Options struct {
 	Threads   int          // intra-op threads per ONNX session; 0 = all cores
 	BatchSize int          // clips per ONNX call; 0 = the model's default
 	Decode    DecodeConfig // overrides of the model's decoding defaults
+	Speed     Speed        // session tuning, decode overlap, GPU and fast paths (speed.go)
 }
 
 // Segmenter runs one model over videos. Its ONNX sessions are created once
@@ -22,6 +23,7 @@ type Segmenter struct {
 	temporal *temporalRunner
 	batch    int
 	decode   DecodeConfig
+	speed    Speed
 }
 
 // NewSegmenter creates the model's sessions. ONNX Runtime must be
@@ -31,14 +33,17 @@ func NewSegmenter(m *Model, opts Options) (*Segmenter, error) {
 	if err := dec.check(m.Temporal != nil); err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	s := &Segmenter{model: m, batch: opts.BatchSize, decode: dec}
+	if err := opts.Speed.check(m.Features.ClipLength); err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.Name, err)
+	}
+	s := &Segmenter{model: m, batch: opts.BatchSize, decode: dec, speed: opts.Speed}
 	var err error
-	s.features, err = newSession(m.Name+" features", m.features, m.Features.Input, m.Features.Output, opts.Threads)
+	s.features, err = newSessionWith(m.Name+" features", m.features, m.Features.Input, m.Features.Output, opts.Threads, opts.Speed)
 	if err != nil {
 		return nil, err
 	}
 	if t := m.Temporal; t != nil && dec.Decoder == DecoderThreshold {
-		sess, err := newSession(m.Name+" temporal", m.temporal, t.Input, t.Output, opts.Threads)
+		sess, err := newSessionWith(m.Name+" temporal", m.temporal, t.Input, t.Output, opts.Threads, opts.Speed)
 		if err != nil {
 			s.Close()
 			return nil, err
@@ -47,9 +52,6 @@ func NewSegmenter(m *Model, opts Options) (*Segmenter, error) {
 	}
 	return s, nil
 }
-
-// Model returns the segmenter's model.
-func (s *Segmenter) Model() *Model { return s.model }
 
 // Decoding returns the decoding settings in effect.
 func (s *Segmenter) Decoding() DecodeConfig { return s.decode }
@@ -82,11 +84,17 @@ func (r *Result) Times() (signs, boundaries []TimeSpan, err error) {
 // Segment reads all frames from src and segments them. expected is the
 // expected frame count for progress (0 if unknown); progress may be nil.
 func (s *Segmenter) Segment(ctx context.Context, src Frames, expected int, progress Progress) (*Result, error) {
-	m := s.model
-	seq, err := extractFeatures(ctx, s.features, m.Features, src, s.batch, expected, progress)
+	seq, err := s.extract(ctx, src, expected, progress) // speed.go
 	if err != nil {
 		return nil, err
 	}
+	return s.fromFeatures(ctx, seq)
+}
+
+// fromFeatures turns a video's features into boundary scores and spans.
+func (s *Segmenter) fromFeatures(ctx context.Context, seq *featureSeq) (*Result, error) {
+	m := s.model
+	var err error
 	var perFeature, energy []float32
 	switch s.decode.Decoder {
 	case DecoderThreshold:

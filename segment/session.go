@@ -17,8 +17,14 @@ type session struct {
 }
 
 // newSession creates a session from ONNX bytes with threads intra-op threads
-// (0 = all cores).
+// (0 = all cores) and the default (exact, CPU) speed settings.
 func newSession(name string, onnx []byte, in, out string, threads int) (*session, error) {
+	return newSessionWith(name, onnx, in, out, threads, Speed{})
+}
+
+// newSessionWith is newSession with the session settings of sp (see
+// speed.go): spinning, graph optimisation, memory arena, execution provider.
+func newSessionWith(name string, onnx []byte, in, out string, threads int, sp Speed) (*session, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("model %s: session options: %w", name, err)
@@ -34,8 +40,15 @@ func newSession(name string, onnx []byte, in, out string, threads int) (*session
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	// Without spinning the threads sleep between calls instead of burning
-	// the CPU that ffmpeg needs for decoding.
-	if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+	// the CPU that ffmpeg needs for decoding (Speed.Spinning turns it on).
+	spin := "0"
+	if sp.Spinning {
+		spin = "1"
+	}
+	if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", spin); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if err := sp.apply(opts); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	s, err := ort.NewDynamicAdvancedSessionWithONNXData(onnx, []string{in}, []string{out}, opts)

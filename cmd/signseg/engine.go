@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -27,6 +28,8 @@ func modelFlags() []cli.Flag {
 		&cli.IntFlag{Name: "min-sign-frames", Usage: "drop signs shorter than this many frames into the boundary (default: the model's)"},
 		&cli.IntFlag{Name: "threads", Usage: "CPU threads for the model (default: all cores)"},
 		&cli.IntFlag{Name: "batch-size", Usage: "clips per model call (default: the model's)"},
+		&cli.IntFlag{Name: "feature-every", Usage: "fast, inexact: run the clip model on every k-th clip only and interpolate (2 to the clip length; see the README's Speed section for the measured deviation)"},
+		&cli.StringFlag{Name: "device", Value: segment.ProviderCPU, Usage: "cpu, or cuda with a GPU build of ONNX Runtime (--ort-lib)"},
 	}
 }
 
@@ -47,6 +50,7 @@ type engineConfig struct {
 	Threads   int    // 0 = all cores
 	BatchSize int    // 0 = the model's default
 	Decode    segment.DecodeConfig
+	Speed     segment.Speed
 }
 
 // engineConfigFrom reads the global and model flags. threadsPerJob
@@ -69,6 +73,7 @@ func engineConfigFrom(c *cli.Context, threadsPerJob int) (engineConfig, error) {
 		Model:     c.String("model"),
 		Threads:   threads,
 		BatchSize: c.Int("batch-size"),
+		Speed:     segment.Speed{FeatureEvery: c.Int("feature-every"), Provider: c.String("device")},
 		Decode: segment.DecodeConfig{
 			Decoder:       c.String("decoder"),
 			Threshold:     c.Float64("threshold"),
@@ -109,8 +114,11 @@ func buildEngine(cfg engineConfig) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg, err := segment.NewSegmenter(m, segment.Options{Threads: cfg.Threads, BatchSize: cfg.BatchSize, Decode: cfg.Decode})
+	seg, err := segment.NewSegmenter(m, segment.Options{Threads: cfg.Threads, BatchSize: cfg.BatchSize, Decode: cfg.Decode, Speed: cfg.Speed})
 	if err != nil {
+		if errors.Is(err, segment.ErrNoCUDA) {
+			return nil, err
+		}
 		return nil, usageError{err}
 	}
 	return &engine{model: m, seg: seg, tools: tools}, nil

@@ -108,6 +108,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			modelCommand(),
 			evalCommand(),
 			elanCommand(),
+			benchCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {

@@ -81,6 +81,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"no files", []string{"segment"}, 2, "", "give one or more .eaf files"},
 		{"bad shard", []string{"batch", "--shard", "4/4", "."}, 2, "", "--shard"},
 		{"bad gaps", []string{"video", "--gaps", "wide", "x.mp4"}, 2, "", "--gaps"},
+		{"feature-every beyond the clip", []string{"video", "--feature-every", "99", "x.mp4"}, 2, "", "features every 99 clips"},
+		{"no CUDA in this ONNX Runtime", []string{"video", "--device", "cuda", "x.mp4"}, 1, "", "CUDA execution provider is not available"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
