@@ -353,15 +353,5 @@ func BuildI3D(w *I3DWeights, opts I3DOptions) ([]byte, error) {
 		"bn_epsilon":   strconv.FormatFloat(I3DBatchNormEps, 'g', -1, 64),
 		"same_padding": "tf-same, explicit pads for the fixed clip",
 	}
-	for k, v := range opts.Metadata {
-		if _, ok := meta[k]; ok {
-			return nil, fmt.Errorf("build I3D: metadata key %q is reserved", k)
-		}
-		meta[k] = v
-	}
-	producer := opts.Producer
-	if producer == "" {
-		producer = "signseg"
-	}
-	return g.Marshal(ModelInfo{Producer: producer, Doc: "InceptionI3d feature extractor: clips [N,3,16,224,224] -> features [N,Dim]", Metadata: meta})
+	return marshalModel(g, "build I3D", opts.Producer, "InceptionI3d feature extractor: clips [N,3,16,224,224] -> features [N,Dim]", meta, opts.Metadata)
 }

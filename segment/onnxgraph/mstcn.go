@@ -181,17 +181,7 @@ func BuildMSTCN(w *MSTCNWeights, opts MSTCNOptions) ([]byte, error) {
 		"receptive_field":           strconv.Itoa(d.ReceptiveField()),
 		"receptive_field_per_stage": strconv.Itoa(d.StageReceptiveField()),
 	}
-	for k, v := range opts.Metadata {
-		if _, ok := meta[k]; ok {
-			return nil, fmt.Errorf("build MS-TCN: metadata key %q is reserved", k)
-		}
-		meta[k] = v
-	}
-	producer := opts.Producer
-	if producer == "" {
-		producer = "signseg"
-	}
-	return g.Marshal(ModelInfo{Producer: producer, Doc: "MS-TCN temporal model: features [1,D,T] -> boundary probability [1,T]", Metadata: meta})
+	return marshalModel(g, "build MS-TCN", opts.Producer, "MS-TCN temporal model: features [1,D,T] -> boundary probability [1,T]", meta, opts.Metadata)
 }
 
 // RandomMSTCN returns an MS-TCN of the given dimensions with random weights,

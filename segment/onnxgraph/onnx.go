@@ -418,3 +418,18 @@ func appendBytes(b []byte, num protowire.Number, v []byte) []byte {
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	return protowire.AppendBytes(b, v)
 }
+
+// marshalModel adds extra to a builder's own metadata, refusing to override
+// its keys, and marshals g with producer (default "signseg") and doc.
+func marshalModel(g *Graph, what, producer, doc string, meta, extra map[string]string) ([]byte, error) {
+	for k, v := range extra {
+		if _, ok := meta[k]; ok {
+			return nil, fmt.Errorf("%s: metadata key %q is reserved", what, k)
+		}
+		meta[k] = v
+	}
+	if producer == "" {
+		producer = "signseg"
+	}
+	return g.Marshal(ModelInfo{Producer: producer, Doc: doc, Metadata: meta})
+}
