@@ -65,7 +65,7 @@ func checkTierNames(doc *eaf.Document, names []string, replace bool) error {
 	return nil
 }
 
-// tierNames lists the tiers that writeTiers will write for tier.
+// names lists the tiers that writeTiers will write for tier.
 func (o tierOptions) names(tier string, suffix string) []string {
 	names := []string{tier + suffix}
 	if o.confidence {
@@ -94,7 +94,7 @@ func writeTiers(doc *eaf.Document, m *segment.Model, res *videoResult, o tierOpt
 	if _, err := doc.AddTier(spec); err != nil {
 		return err
 	}
-	if err := doc.SetProperty(propertyName(spec.ID), provenance(m)); err != nil {
+	if err := setProvenance(doc, spec.ID, m); err != nil {
 		return err
 	}
 	if o.boundaryTier == "" {
@@ -107,7 +107,23 @@ func writeTiers(doc *eaf.Document, m *segment.Model, res *videoResult, o tierOpt
 	if _, err := doc.AddTier(b); err != nil {
 		return err
 	}
-	return doc.SetProperty(propertyName(b.ID), provenance(m))
+	return setProvenance(doc, b.ID, m)
+}
+
+// setProvenance records which signseg and model wrote tier. EAF before 2.4
+// has no header properties (nor ANNOTATOR), so such files get none.
+func setProvenance(doc *eaf.Document, tier string, m *segment.Model) error {
+	if !hasProperties(doc) {
+		return nil
+	}
+	return doc.SetProperty(propertyName(tier), provenance(m))
+}
+
+// hasProperties reports whether doc's version (2.4 and later) has header
+// properties and tier annotators.
+func hasProperties(doc *eaf.Document) bool {
+	v := doc.Version()
+	return v.Major > 2 || v.Major == 2 && v.Minor >= 4
 }
 
 // fileReport is one line of a command's report (and of batch's JSON Lines).
@@ -145,11 +161,19 @@ func (e *engine) segmentFile(ctx context.Context, path string, opt segmentOption
 	if err != nil {
 		return fail(err)
 	}
+	skip := opt.skipDone && !opt.tiers.replace
+	// With one video the tier name is known without looking for the video,
+	// so a finished file is skipped even if its video has moved since.
+	oneVideo := opt.media != "" || opt.videos == "" || opt.videos == "first"
+	if skip && oneVideo && e.alreadyDone(doc, opt.tiers, []videoTarget{{}}) {
+		rep.Status = "skipped"
+		return rep
+	}
 	targets, err := pickVideos(doc, opt)
 	if err != nil {
 		return fail(err)
 	}
-	if opt.skipDone && !opt.tiers.replace && e.alreadyDone(doc, opt.tiers, targets) {
+	if skip && !oneVideo && e.alreadyDone(doc, opt.tiers, targets) {
 		rep.Status = "skipped"
 		return rep
 	}
@@ -189,11 +213,15 @@ func (e *engine) segmentFile(ctx context.Context, path string, opt segmentOption
 }
 
 // alreadyDone reports whether every target tier exists with this model's
-// provenance property, so a resumed batch can skip the file.
+// provenance property, so a resumed batch can skip the file. Files before
+// EAF 2.4 cannot record the model, so there the tier's presence counts.
 func (e *engine) alreadyDone(doc *eaf.Document, o tierOptions, targets []videoTarget) bool {
 	for _, t := range targets {
 		if _, ok := doc.Tier(o.tier + t.suffix); !ok {
 			return false
+		}
+		if !hasProperties(doc) {
+			continue
 		}
 		if v, ok := doc.Property(propertyName(o.tier + t.suffix)); !ok || !strings.Contains(v, "model "+e.model.Name+" ") {
 			return false

@@ -371,3 +371,33 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("bad model: exit %d: %s", code, stderr)
 	}
 }
+
+// TestSegmentOldVersion adds a tier to an EAF 2.0 file, which has no
+// header properties and no ANNOTATOR attribute.
+func TestSegmentOldVersion(t *testing.T) {
+	dir := t.TempDir()
+	_, video := fixture(t, dir, "old", 8)
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "eaf", "testdata", "v20.eaf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "v20.eaf")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCLI(t, "segment", "--quiet", "--media", video, path); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	doc, err := eaf.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if anns, err := doc.Annotations("signseg-signs"); err != nil || len(anns) == 0 {
+		t.Fatalf("signseg-signs: %d annotations, %v", len(anns), err)
+	}
+	// A batch over it again skips it rather than failing on the name.
+	stdout, stderr, code := runCLI(t, "batch", "--quiet", path)
+	if code != 0 || !strings.Contains(stdout, "skipped") {
+		t.Fatalf("batch rerun: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
