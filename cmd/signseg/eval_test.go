@@ -57,19 +57,9 @@ func writeEAF(t *testing.T, path string, tiers ...namedTier) {
 	}
 }
 
-// evalOutput is the part of the --json output the tests read.
-type evalOutput struct {
-	FPS      float64       `json:"fps"`
-	RefTiers []string      `json:"ref_tiers"`
-	HypTier  string        `json:"hyp_tier"`
-	Baseline string        `json:"baseline"`
-	Files    []fileMetrics `json:"files"`
-	Total    metricsJSON   `json:"total"`
-}
-
-func parseEvalJSON(t *testing.T, stdout string) evalOutput {
+func parseEvalJSON(t *testing.T, stdout string) evalJSON {
 	t.Helper()
-	var out evalOutput
+	var out evalJSON
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
@@ -112,7 +102,7 @@ func tableCells(m metricsJSON) []string {
 
 // checkTableMatchesJSON runs the same evaluation with and without --json
 // and checks that every table cell is the JSON value.
-func checkTableMatchesJSON(t *testing.T, args ...string) evalOutput {
+func checkTableMatchesJSON(t *testing.T, args ...string) evalJSON {
 	t.Helper()
 	table, stderr, code := evalCLI(t, args...)
 	if code != 0 {

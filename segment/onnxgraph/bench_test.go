@@ -75,14 +75,7 @@ func BenchmarkMSTCN90k(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Destroy()
-			b.ResetTimer()
-			for b.Loop() {
-				out := []ort.Value{nil}
-				if err := s.Run([]ort.Value{in}, out); err != nil {
-					b.Fatal(err)
-				}
-				out[0].Destroy()
-			}
+			runLoop(b, s, in)
 			b.ReportMetric(peakRSSMiB(), "peakRSS-MiB")
 		})
 	}
@@ -118,14 +111,7 @@ func BenchmarkMotion(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer in.Destroy()
-			b.ResetTimer()
-			for b.Loop() {
-				out := []ort.Value{nil}
-				if err := s.Run([]ort.Value{in}, out); err != nil {
-					b.Fatal(err)
-				}
-				out[0].Destroy()
-			}
+			runLoop(b, s, in)
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "clips/s")
 		})
 	}
@@ -140,4 +126,16 @@ func BenchmarkReferenceMotion(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(32*b.N)/b.Elapsed().Seconds(), "clips/s")
+}
+
+// runLoop runs s on in for the benchmark's iterations.
+func runLoop(b *testing.B, s *ort.DynamicAdvancedSession, in ort.Value) {
+	b.ResetTimer()
+	for b.Loop() {
+		out := []ort.Value{nil}
+		if err := s.Run([]ort.Value{in}, out); err != nil {
+			b.Fatal(err)
+		}
+		out[0].Destroy()
+	}
 }
