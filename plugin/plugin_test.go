@@ -17,6 +17,7 @@ import (
 
 	"github.com/signseg/signseg/plugin"
 	"github.com/signseg/signseg/plugin/elantest"
+	"github.com/signseg/signseg/segment"
 )
 
 // TestCMDIAsELANReadsIt checks that ELAN (emulated) lists the recognizer
@@ -121,7 +122,7 @@ func TestParamDocumentsFromELAN(t *testing.T) {
 		plugin.ParamVideo: video, plugin.ParamSegments: "/tmp/o & p.xml", plugin.ParamModel: "other",
 		plugin.ParamThreshold: "0.35", plugin.ParamMinSignFrames: "7", plugin.ParamThreads: "0.0001", plugin.ParamOutputKind: "both",
 	}
-	want := plugin.Request{Video: video, Output: "/tmp/o & p.xml", Model: "other", Threshold: 0.35, MinSignFrames: 7, Signs: true, Boundaries: true}
+	want := plugin.Request{Video: video, Output: "/tmp/o & p.xml", Model: "other", Decoding: segment.Decoding{Threshold: new(0.35), MinSignFrames: new(7)}, Signs: true, Boundaries: true}
 	for _, v := range []elantest.Version{elantest.ELAN45, elantest.ELAN58, elantest.ELAN69} {
 		for _, sep := range []string{"\n", "\r\n"} {
 			doc := r.ParamDocument(v, values, time.Date(2026, 3, 2, 14, 5, 9, 0, time.UTC), sep)

@@ -3,6 +3,8 @@ package plugin
 import (
 	"fmt"
 	"strings"
+
+	"github.com/signseg/signseg/segment"
 )
 
 // Names of signseg's recognizer parameters, in declaration order; ELAN
@@ -94,11 +96,11 @@ type Request struct {
 	Video  string // media file to segment
 	Output string // TIERS file to write
 	Model  string // model name; "" means signseg's default
-	// Decoder and Gaps are "" for the model's own setting.
-	Decoder, Gaps string
-	Threshold     float64 // 0 means the model's
-	MinSignFrames int     // 0 means the model's
-	Threads       int     // 0 means all cores
+	// Decoding overrides the model's decoding where the user chose a value:
+	// decoder and gaps unless "auto", the threshold, and the minimum sign
+	// length unless 0 (the model's).
+	Decoding segment.Decoding
+	Threads  int // 0 means all cores
 	// Which tiers to write.
 	Signs, Boundaries, Confidence bool
 	Context                       string // ELAN's InvocationContext, if sent
@@ -154,26 +156,31 @@ func NewRequest(spec Spec, p Params) (Request, error) {
 	case OutputAll:
 		r.Signs, r.Boundaries, r.Confidence = true, true, true
 	}
-	if r.Decoder, err = text(ParamDecoder); err != nil {
+	d := &r.Decoding
+	for _, c := range []struct {
+		param string
+		dst   **string
+	}{{ParamDecoder, &d.Decoder}, {ParamGaps, &d.Gaps}} {
+		v, err := text(c.param)
+		if err != nil {
+			return r, err
+		}
+		if v != Auto {
+			*c.dst = &v
+		}
+	}
+	threshold, err := num(ParamThreshold)
+	if err != nil {
 		return r, err
 	}
-	if r.Gaps, err = text(ParamGaps); err != nil {
-		return r, err
-	}
-	if r.Decoder == Auto {
-		r.Decoder = ""
-	}
-	if r.Gaps == Auto {
-		r.Gaps = ""
-	}
-	if r.Threshold, err = num(ParamThreshold); err != nil {
-		return r, err
-	}
+	d.Threshold = &threshold
 	f, err := num(ParamMinSignFrames)
 	if err != nil {
 		return r, err
 	}
-	r.MinSignFrames = int(f)
+	if f >= 1 {
+		d.MinSignFrames = new(int(f))
+	}
 	if f, err = num(ParamThreads); err != nil {
 		return r, err
 	}

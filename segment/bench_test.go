@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/internal/synth"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/media"
@@ -58,20 +59,20 @@ func BenchmarkTemporal90k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sess, err := newSession("mstcn", model, onnxgraph.MSTCNInput, onnxgraph.MSTCNBoundary, 0)
+	sess, err := ortsession.New("mstcn", model, []string{onnxgraph.MSTCNInput}, []string{onnxgraph.MSTCNBoundary}, ortsession.Options{Threads: 0})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer sess.close()
+	defer sess.Close()
 	const T = 90000
-	seq := &featureSeq{dim: dims.D, data: make([]float32, T*dims.D)}
+	seq := &Features{Dim: dims.D, Data: make([]float32, T*dims.D)}
 	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range seq.data {
-		seq.data[i] = float32(rng.NormFloat64())
+	for i := range seq.Data {
+		seq.Data[i] = float32(rng.NormFloat64())
 	}
 	for _, win := range []int{T, defaultMaxWindow} {
 		b.Run(fmt.Sprintf("window=%d", win), func(b *testing.B) {
-			r := &temporalRunner{sess: sess, spec: TemporalSpec{OutputKind: OutputProbability, ReceptiveField: dims.ReceptiveField()}, dim: dims.D, maxWindow: win}
+			r := &thresholdScorer{sess: sess, spec: TemporalSpec{OutputKind: OutputProbability, ReceptiveField: dims.ReceptiveField()}, dim: dims.D, maxWindow: win}
 			for i := 0; i < b.N; i++ {
 				if _, err := r.boundaryProbabilities(context.Background(), seq); err != nil {
 					b.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-
-	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
 // DefaultModel is the model used when none is named: the training-free
@@ -44,25 +42,9 @@ func builtinManifest(name string) (Manifest, bool) {
 
 func loadBuiltin(name string) (*Model, error) {
 	man, _ := builtinManifest(name)
-	feats, err := builtinFeatureGraph(man.Features)
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{Manifest: man, Builtin: true, features: feats}
-	if err := m.checkONNX(); err != nil {
+	m := &Model{Manifest: man, Builtin: true}
+	if err := m.open(""); err != nil {
 		return nil, fmt.Errorf("built-in model %s: %w", name, err)
 	}
 	return m, nil
-}
-
-// builtinFeatureGraph builds a feature extractor that signseg generates
-// from fixed weights instead of reading it from a file, for the frame size
-// that spec's preprocessing produces.
-func builtinFeatureGraph(spec FeatureSpec) ([]byte, error) {
-	switch spec.Builtin {
-	case "motion":
-		w, h := spec.Preprocess.OutputSize()
-		return onnxgraph.BuildMotion(onnxgraph.MotionConfig{Height: h, Width: w})
-	}
-	return nil, fmt.Errorf("unknown built-in feature extractor %q (known: motion)", spec.Builtin)
 }

@@ -11,8 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	ort "github.com/yalue/onnxruntime_go"
-
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/media"
 )
 
@@ -28,12 +27,6 @@ const (
 	OutputLogits = "class_logits"
 )
 
-// Decoder names.
-const (
-	DecoderThreshold   = "threshold"   // threshold the temporal model's boundary probability
-	DecoderChangepoint = "changepoint" // PELT changepoints on the clip features
-)
-
 // Manifest describes a model package; it is stored as model.json.
 type Manifest struct {
 	Name         string `json:"name"`
@@ -44,23 +37,28 @@ type Manifest struct {
 
 	Features FeatureSpec   `json:"features"`
 	Temporal *TemporalSpec `json:"temporal,omitempty"` // nil: decode features by changepoints
-	Decoding DecodeConfig  `json:"decoding"`
+	Decoding Decoding      `json:"decoding"`
 }
 
-// FeatureSpec describes the clip model: an ONNX graph that maps a batch of
-// clips [N, C, ClipLength, H, W] to features [N, Dim].
+// FeatureSpec describes how features are computed from frames. Kind names
+// the way (FeaturesClip when empty); the fields after Kind are common to
+// every kind, the rest belong to the kinds that name them.
 type FeatureSpec struct {
-	File       string           `json:"file,omitempty"`    // ONNX file in the model folder
-	Builtin    string           `json:"builtin,omitempty"` // or a graph built by signseg, e.g. "motion"
-	Input      string           `json:"input"`
-	Output     string           `json:"output"`
-	Layout     string           `json:"layout"`      // only "NCTHW"
-	ClipLength int              `json:"clip_length"` // frames per clip (16 for I3D)
-	Stride     int              `json:"stride"`      // only 1: the paper's features are per frame
-	Offset     int              `json:"offset"`      // feature i belongs to frame i+Offset (8 for I3D)
-	Dim        int              `json:"dim"`         // feature size (1024 for I3D)
-	BatchSize  int              `json:"batch_size"`  // default clips per ONNX call
-	Preprocess media.Preprocess `json:"preprocess"`  // frame rate, size and normalisation of the frames
+	Kind       string           `json:"kind,omitempty"`
+	Dim        int              `json:"dim"`        // feature size (1024 for I3D)
+	Offset     int              `json:"offset"`     // feature i belongs to frame i+Offset (8 for I3D)
+	Preprocess media.Preprocess `json:"preprocess"` // frame rate, size and normalisation of the frames
+
+	// The clip model (FeaturesClip): an ONNX graph that maps a batch of
+	// clips [N, C, ClipLength, H, W] to features [N, Dim].
+	File       string `json:"file,omitempty"`    // ONNX file in the model folder
+	Builtin    string `json:"builtin,omitempty"` // or a graph built by signseg, e.g. "motion"
+	Input      string `json:"input"`
+	Output     string `json:"output"`
+	Layout     string `json:"layout"`      // only "NCTHW"
+	ClipLength int    `json:"clip_length"` // frames per clip (16 for I3D)
+	Stride     int    `json:"stride"`      // only 1: the paper's features are per frame
+	BatchSize  int    `json:"batch_size"`  // default clips per ONNX call
 }
 
 // FPS returns the frame rate the model works at.
@@ -84,10 +82,10 @@ type TemporalSpec struct {
 // Model is a loaded model: its manifest and ONNX bytes, validated.
 type Model struct {
 	Manifest
-	Dir      string // folder it came from; "" for a built-in model
-	Builtin  bool
-	features []byte
-	temporal []byte
+	Dir         string // folder it came from; "" for a built-in model
+	Builtin     bool
+	newFeatures newExtractorFunc
+	temporal    []byte // the temporal model's ONNX graph, if any
 }
 
 // Source describes where the model came from, for reports.
@@ -176,11 +174,11 @@ func LoadModel(ref, modelsDir string) (*Model, error) {
 	if _, ok := builtinManifest(ref); ok {
 		return loadBuiltin(ref)
 	}
-	var names []string
+	nf := &ModelNotFoundError{Name: ref, Dir: modelsDir}
 	for _, mi := range ListModels(modelsDir) {
-		names = append(names, mi.Name)
+		nf.Available = append(nf.Available, mi.Name)
 	}
-	return nil, fmt.Errorf("model %q not found in %s or among the built-in models (available: %s); give a model folder path or install the model there", ref, modelsDir, strings.Join(names, ", "))
+	return nil, nf
 }
 
 func readManifest(dir string) (Manifest, error) {
@@ -207,32 +205,19 @@ func parseManifest(path string, data []byte) (Manifest, error) {
 
 // check validates the manifest's own fields (not the ONNX files).
 func (m *Manifest) check() error {
-	var errs []string
-	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if m.Name == "" {
 		add("name is empty")
 	}
 	f := &m.Features
-	if (f.File == "") == (f.Builtin == "") {
-		add("features: give exactly one of file and builtin")
-	}
-	if f.Layout != "NCTHW" || (f.Preprocess.Layout != "" && f.Preprocess.Layout != "chw") {
-		add("features.layout %q is not supported (only NCTHW)", f.Layout)
-	}
-	if f.ClipLength < 1 {
-		add("features.clip_length must be ≥ 1")
-	}
-	if f.Stride != 1 {
-		add("features.stride %d is not supported (only 1: one feature per frame)", f.Stride)
-	}
-	if f.Offset < 0 || f.Offset >= max(f.ClipLength, 1) {
-		add("features.offset %d must be in [0, clip_length)", f.Offset)
+	if kind, err := lookupFeatureKind(f.Kind); err != nil {
+		errs = append(errs, err)
+	} else if err := kind.check(*f); err != nil {
+		errs = append(errs, err)
 	}
 	if f.Dim < 1 {
 		add("features.dim must be ≥ 1")
-	}
-	if f.Input == "" || f.Output == "" {
-		add("features.input and features.output must be named")
 	}
 	if err := f.Preprocess.Validate(); err != nil {
 		add("features.preprocess: %v", err)
@@ -256,11 +241,37 @@ func (m *Manifest) check() error {
 	}
 	if err := m.Decoding.check(m.Temporal != nil); err != nil {
 		add("decoding: %v", err)
+	} else if err := checkSignal(*m.Decoding.withDefaults().Changepoint.Signal, *f); err != nil {
+		add("decoding: %v", err)
 	}
 	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; "))
+		return errors.New(strings.ReplaceAll(errors.Join(errs...).Error(), "\n", "; "))
 	}
 	return nil
+}
+
+// open reads and verifies the model's files in dir ("" for a built-in
+// model).
+func (m *Model) open(dir string) error {
+	kind, err := lookupFeatureKind(m.Features.Kind)
+	if err != nil {
+		return err
+	}
+	if m.newFeatures, err = kind.open(m.Features, dir); err != nil {
+		return err
+	}
+	t := m.Temporal
+	if t == nil {
+		return nil
+	}
+	if m.temporal, err = os.ReadFile(filepath.Join(dir, t.File)); err != nil {
+		return fmt.Errorf("temporal: %w", err)
+	}
+	out := []int64{1, ortsession.DimDynamic}
+	if t.OutputKind == OutputLogits {
+		out = []int64{1, ortsession.DimAny, ortsession.DimDynamic}
+	}
+	return ortsession.CheckIO("temporal", m.temporal, t.Input, t.Output, []int64{1, int64(m.Features.Dim), ortsession.DimDynamic}, out)
 }
 
 func loadDir(dir string) (*Model, error) {
@@ -269,80 +280,8 @@ func loadDir(dir string) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Manifest: man, Dir: dir}
-	if man.Features.Builtin != "" {
-		if m.features, err = builtinFeatureGraph(man.Features); err != nil {
-			return nil, fmt.Errorf("model %s: %w", dir, err)
-		}
-	} else if m.features, err = os.ReadFile(filepath.Join(dir, man.Features.File)); err != nil {
-		return nil, fmt.Errorf("model %s: features: %w", dir, err)
-	}
-	if man.Temporal != nil {
-		if m.temporal, err = os.ReadFile(filepath.Join(dir, man.Temporal.File)); err != nil {
-			return nil, fmt.Errorf("model %s: temporal: %w", dir, err)
-		}
-	}
-	if err := m.checkONNX(); err != nil {
+	if err := m.open(dir); err != nil {
 		return nil, fmt.Errorf("model %s: %w", dir, err)
 	}
 	return m, nil
-}
-
-// checkONNX compares the ONNX graphs' declared inputs and outputs with the
-// manifest, so that a mismatch fails at load time with a clear message
-// instead of deep inside a run.
-func (m *Model) checkONNX() error {
-	f := m.Features
-	pp := f.Preprocess
-	w, h := pp.OutputSize()
-	want := []int64{-1, int64(pp.Channels()), int64(f.ClipLength), int64(h), int64(w)}
-	if err := checkIO("features", m.features, f.Input, f.Output, want, []int64{-1, int64(f.Dim)}); err != nil {
-		return err
-	}
-	if t := m.Temporal; t != nil {
-		out := []int64{1, -1}
-		if t.OutputKind == OutputLogits {
-			out = []int64{1, -2, -1} // -2: any class count, checked below
-		}
-		if err := checkIO("temporal", m.temporal, t.Input, t.Output, []int64{1, int64(f.Dim), -1}, out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkIO checks that graph has a float input and output of the given names
-// and shapes; -1 in want means a dynamic dimension is required (any named
-// or -1 dimension, or any fixed size), -2 means any size.
-func checkIO(what string, onnx []byte, in, out string, wantIn, wantOut []int64) error {
-	ins, outs, err := ioInfo(onnx)
-	if err != nil {
-		return fmt.Errorf("%s: not a loadable ONNX graph: %w", what, err)
-	}
-	find := func(list []ort.InputOutputInfo, name, kind string, want []int64) error {
-		var names []string
-		for _, io := range list {
-			names = append(names, io.Name)
-			if io.Name != name {
-				continue
-			}
-			if io.DataType != ort.TensorElementDataTypeFloat {
-				return fmt.Errorf("%s %s %q has element type %v, want float32", what, kind, name, io.DataType)
-			}
-			dims := io.Dimensions
-			if len(dims) != len(want) {
-				return fmt.Errorf("%s %s %q has rank %d %v, want rank %d %v", what, kind, name, len(dims), dims, len(want), want)
-			}
-			for i, w := range want {
-				if w >= 0 && dims[i] >= 0 && dims[i] != w {
-					return fmt.Errorf("%s %s %q has dimension %d = %d, want %d (shape %v)", what, kind, name, i, dims[i], w, dims)
-				}
-			}
-			return nil
-		}
-		return fmt.Errorf("%s graph has no %s named %q (it has %s)", what, kind, name, strings.Join(names, ", "))
-	}
-	if err := find(ins, in, "input", wantIn); err != nil {
-		return err
-	}
-	return find(outs, out, "output", wantOut)
 }

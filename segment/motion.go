@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/signseg/signseg/segment/decode"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -33,16 +34,16 @@ const signingSpaceShare = 0.05
 // noise in still regions do not count. The square root makes the profile
 // roughly constant while a hand moves and near zero when it holds still,
 // which suits PELT's piecewise-constant L2 model.
-func motionEnergy(seq *featureSeq) ([]float32, error) {
+func motionEnergy(seq *Features) ([]float32, error) {
 	cells := onnxgraph.MotionGrid * onnxgraph.MotionGrid
-	if seq.dim < cells {
-		return nil, fmt.Errorf("changepoint signal %q needs motion features (at least %d values per frame), got %d", SignalMotionEnergy, cells, seq.dim)
+	if seq.Dim < cells {
+		return nil, fmt.Errorf("changepoint signal %q needs motion features (at least %d values per frame), got %d", SignalMotionEnergy, cells, seq.Dim)
 	}
-	T, D := seq.len(), seq.dim
+	T, D := seq.Rows(), seq.Dim
 	mean := make([]float64, cells)
 	for t := 0; t < T; t++ {
 		for c := 0; c < cells; c++ {
-			mean[c] += float64(seq.data[t*D+c])
+			mean[c] += float64(seq.Data[t*D+c])
 		}
 	}
 	busiest := 0.0
@@ -59,7 +60,7 @@ func motionEnergy(seq *featureSeq) ([]float32, error) {
 	for t := range out {
 		var s float64
 		for _, c := range space {
-			s += float64(seq.data[t*D+c])
+			s += float64(seq.Data[t*D+c])
 		}
 		out[t] = float32(math.Sqrt(max(s, 0)))
 	}
@@ -103,7 +104,7 @@ const restShare = 0.3
 // rest when its mean motion (energy, per frame) is below restShare of the
 // median over all signs' means; with fewer than three signs nothing is
 // dropped, as the median then says little.
-func dropRests(signs []FrameSpan, energy []float32) []FrameSpan {
+func dropRests(signs []decode.FrameSpan, energy []float32) []decode.FrameSpan {
 	if len(signs) < 3 {
 		return signs
 	}

@@ -2,66 +2,89 @@ package segment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+
+	"github.com/signseg/signseg/internal/ortsession"
+	"github.com/signseg/signseg/segment/decode"
 )
 
-// Options tune a Segmenter.
+// Options tune a Segmenter. The zero value is the default: the model's own
+// decoding and batch size, all cores, exact results.
 type Options struct {
-	Threads   int          // intra-op threads per ONNX session; 0 = all cores
-	BatchSize int          // clips per ONNX call; 0 = the model's default
-	Decode    DecodeConfig // overrides of the model's decoding defaults
-	Speed     Speed        // session tuning, decode overlap, GPU and fast paths (speed.go)
+	// Runtime sets the ONNX Runtime sessions' threads, execution provider
+	// and tuning.
+	Runtime ortsession.Options
+	// BatchSize is the clips per ONNX call; 0 means the model's default.
+	BatchSize int
+	// Prefetch is how many decoded frames may wait for the model: a
+	// goroutine keeps ffmpeg decoding while ONNX Runtime runs, so the CPU
+	// never idles on the decoder. 0 means two batches (at least one clip);
+	// negative decodes in the inference goroutine (the sequential path,
+	// kept for benchmarks).
+	Prefetch int
+	// FeatureEvery k ≥ 2 runs the clip model only on every k-th clip (and
+	// the last) and interpolates the features of the clips in between
+	// linearly; the temporal model then sees a full-rate sequence, so the
+	// boundary probabilities are interpolated too. About k times fewer
+	// clip-model calls; not exact (see the README's "Speed" section for the
+	// measured deviation). 0 or 1 computes every clip.
+	FeatureEvery int
+	// Decoding overrides the model's decoding settings field by field.
+	Decoding Decoding
 }
+
+// Exact reports whether the options keep the reference numbers.
+func (o Options) Exact() bool { return o.FeatureEvery <= 1 }
 
 // Segmenter runs one model over videos. Its ONNX sessions are created once
 // and reused for every video; Segment may be called from several goroutines
 // at once. Close it when done.
 type Segmenter struct {
 	model    *Model
-	features *session
-	temporal *temporalRunner
-	batch    int
-	decode   DecodeConfig
-	speed    Speed
+	features FeatureExtractor
+	scorer   scorer
+	decoding Decoding // with defaults set
 }
 
-// NewSegmenter creates the model's sessions. ONNX Runtime must be
-// initialised (internal/ortenv).
+// NewSegmenter creates the model's feature extractor and scorer. ONNX
+// Runtime must be initialised (internal/ortenv). Settings that cannot work
+// give a *ConfigError naming every problem.
 func NewSegmenter(m *Model, opts Options) (*Segmenter, error) {
-	dec := m.Decoding.Merge(opts.Decode).withDefaults()
+	dec := m.Decoding.Merge(opts.Decoding).withDefaults()
+	var errs []error
 	if err := dec.check(m.Temporal != nil); err != nil {
-		return nil, fmt.Errorf("model %s: %w", m.Name, err)
+		errs = append(errs, err)
 	}
-	if err := opts.Speed.check(m.Features.ClipLength); err != nil {
-		return nil, fmt.Errorf("model %s: %w", m.Name, err)
+	if err := opts.Runtime.Check(); err != nil {
+		errs = append(errs, err)
 	}
-	s := &Segmenter{model: m, batch: opts.BatchSize, decode: dec, speed: opts.Speed}
-	var err error
-	s.features, err = newSessionWith(m.Name+" features", m.features, m.Features.Input, m.Features.Output, opts.Threads, opts.Speed)
+	if opts.BatchSize < 0 {
+		errs = append(errs, fmt.Errorf("batch size %d: give 0 (the model's) or more", opts.BatchSize))
+	}
+	if len(errs) > 0 {
+		return nil, &ConfigError{Model: m.Name, Err: errors.Join(errs...)}
+	}
+	sc, err := scorers[*dec.Decoder](m, dec, opts)
 	if err != nil {
 		return nil, err
 	}
-	if t := m.Temporal; t != nil && dec.Decoder == DecoderThreshold {
-		sess, err := newSessionWith(m.Name+" temporal", m.temporal, t.Input, t.Output, opts.Threads, opts.Speed)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.temporal = &temporalRunner{sess: sess, spec: *t, dim: m.Features.Dim}
+	feats, err := m.newFeatures(m.Name, opts)
+	if err != nil {
+		sc.close()
+		return nil, err
 	}
-	return s, nil
+	return &Segmenter{model: m, features: feats, scorer: sc, decoding: dec}, nil
 }
 
-// Decoding returns the decoding settings in effect.
-func (s *Segmenter) Decoding() DecodeConfig { return s.decode }
+// Decoding returns the decoding settings in effect, every field set.
+func (s *Segmenter) Decoding() Decoding { return s.decoding }
 
 // Close releases the ONNX sessions.
 func (s *Segmenter) Close() {
-	s.features.close()
-	if s.temporal != nil {
-		s.temporal.sess.close()
-	}
+	s.features.Close()
+	s.scorer.close()
 }
 
 // Result is the segmentation of one video.
@@ -71,12 +94,13 @@ type Result struct {
 	StartMS float64 // media time of frame 0
 	// Boundary is the per-frame boundary score the decoder thresholded: the
 	// temporal model's probability, or 1 on changepoint boundary frames.
-	Boundary []float32
-	Decoded  // signs and boundaries as frame spans
+	Boundary       []float32
+	decode.Decoded // signs and boundaries as frame spans
 }
 
-// Times maps the spans to integer media-time milliseconds (see SpanMS).
-func (r *Result) Times() (signs, boundaries []TimeSpan, err error) {
+// Times maps the spans to integer media-time milliseconds (see
+// decode.SpanMS).
+func (r *Result) Times() (signs, boundaries []decode.TimeSpan, err error) {
 	origin := int64(math.Round(r.StartMS))
 	return r.Decoded.ToMS(r.FPS, max(origin, 0))
 }
@@ -84,71 +108,38 @@ func (r *Result) Times() (signs, boundaries []TimeSpan, err error) {
 // Segment reads all frames from src and segments them. expected is the
 // expected frame count for progress (0 if unknown); progress may be nil.
 func (s *Segmenter) Segment(ctx context.Context, src Frames, expected int, progress Progress) (*Result, error) {
-	seq, err := s.extract(ctx, src, expected, progress) // speed.go
+	f, err := s.Features(ctx, src, expected, progress)
 	if err != nil {
 		return nil, err
 	}
-	return s.fromFeatures(ctx, seq)
+	return s.SegmentFeatures(ctx, f)
 }
 
-// fromFeatures turns a video's features into boundary scores and spans.
-func (s *Segmenter) fromFeatures(ctx context.Context, seq *featureSeq) (*Result, error) {
+// Features decodes src and returns its features, the first half of
+// Segment; SegmentFeatures is the second. They are separate so that
+// features can be computed once and compared or reused.
+func (s *Segmenter) Features(ctx context.Context, src Frames, expected int, progress Progress) (*Features, error) {
+	return s.features.Extract(ctx, src, expected, progress)
+}
+
+// SegmentFeatures segments a video from its features (from Features of a
+// Segmenter with the same model).
+func (s *Segmenter) SegmentFeatures(ctx context.Context, f *Features) (*Result, error) {
 	m := s.model
-	var err error
-	var perFeature, energy []float32
-	switch s.decode.Decoder {
-	case DecoderThreshold:
-		if perFeature, err = s.temporal.boundaryProbabilities(ctx, seq); err != nil {
-			return nil, err
-		}
-	case DecoderChangepoint:
-		if perFeature, energy, err = s.changepoints(ctx, seq); err != nil {
-			return nil, fmt.Errorf("model %s: %w", m.Name, err)
-		}
+	if f == nil || f.Dim != s.features.Dim() || len(f.Data)%max(f.Dim, 1) != 0 || f.Rows() == 0 {
+		return nil, fmt.Errorf("model %s: features do not fit the model (want rows of %d values)", m.Name, s.features.Dim())
 	}
-	perFrame := frameValues(perFeature, m.Features.Offset, seq.frames)
-	dec, err := DecodeProbabilities(perFrame, DecodeOptions{
-		Threshold:          s.decode.Threshold,
-		Gaps:               s.decode.Gaps,
-		MinSignFrames:      s.decode.MinSignFrames,
-		DropEdgeBoundaries: !s.decode.KeepEdgeBoundaries,
-	})
+	perFeature, keep, err := s.scorer.score(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	perFrame := frameValues(perFeature, f.Offset, f.Frames)
+	dec, err := decode.Probabilities(perFrame, s.decoding.decodeOptions())
 	if err != nil {
 		return nil, fmt.Errorf("model %s: decoding: %w", m.Name, err)
 	}
-	if energy != nil {
-		dec.Signs = dropRests(dec.Signs, frameValues(energy, m.Features.Offset, seq.frames))
+	if keep != nil {
+		dec.Signs = keep(dec.Signs)
 	}
-	return &Result{FPS: m.FPS(), Frames: seq.frames, StartMS: seq.startMS, Boundary: perFrame, Decoded: dec}, nil
-}
-
-// changepoints finds boundaries by PELT on the configured signal and
-// returns them as a per-feature 0/1 boundary score, with the motion profile
-// when the signal is SignalMotionEnergy.
-func (s *Segmenter) changepoints(ctx context.Context, seq *featureSeq) (boundary, energy []float32, err error) {
-	cp := s.decode.Changepoint
-	T := seq.len()
-	x, D := seq.data, seq.dim
-	penalty := cp.Penalty
-	switch cp.Signal {
-	case SignalMotionEnergy:
-		if energy, err = motionEnergy(seq); err != nil {
-			return nil, nil, err
-		}
-		x, D = energy, 1
-		if penalty == 0 {
-			penalty = varianceLogPenalty(x, cp.PenaltyFactor)
-		}
-	default:
-		if penalty == 0 {
-			if penalty, err = PenaltyForFeatures(x, T, D, cp.PenaltyFactor); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	cps, err := PELT(ctx, x, T, D, PELTOptions{Penalty: penalty, MinSize: cp.MinSize, Jump: cp.Jump})
-	if err != nil {
-		return nil, nil, err
-	}
-	return ChangepointBoundaries(cps, T, cp.Dilate), energy, nil
+	return &Result{FPS: m.FPS(), Frames: f.Frames, StartMS: f.StartMS, Boundary: perFrame, Decoded: dec}, nil
 }

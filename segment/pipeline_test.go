@@ -12,10 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/internal/synth"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/media/mediatest"
+	"github.com/signseg/signseg/segment/decode"
+	"github.com/signseg/signseg/segment/eval"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -46,7 +49,7 @@ func writeTCNModel(t *testing.T, dims onnxgraph.MSTCNDims) (string, *onnxgraph.M
 		},
 		Temporal: &TemporalSpec{File: "tcn.onnx", Input: onnxgraph.MSTCNInput, Output: onnxgraph.MSTCNLogits,
 			OutputKind: OutputLogits, BoundaryClass: 1, ReceptiveField: dims.ReceptiveField()},
-		Decoding: DecodeConfig{Decoder: DecoderThreshold},
+		Decoding: Decoding{Decoder: new(DecoderThreshold)},
 	}
 	js, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
@@ -136,7 +139,7 @@ func TestSegmentMatchesReference(t *testing.T) {
 	}{{40, 4}, {40, 1}, {40, 7}, {2, 4}, {1, 1}} {
 		path := mediatest.Generate(t, vids, mediatest.Spec{Name: "v" + strconv.Itoa(tc.frames) + ".mp4", Width: 96, Height: 64, Frames: tc.frames})
 		ref := referenceBoundary(t, decodeAll(t, path, m.Features.Preprocess), m.Features.Preprocess, w)
-		seg, err := NewSegmenter(m, Options{Threads: 2, BatchSize: tc.batch})
+		seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, BatchSize: tc.batch})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +160,7 @@ func TestSegmentMatchesReference(t *testing.T) {
 		if d := maxDiff(res.Boundary, ref); d > 1e-4 {
 			t.Errorf("%d frames, batch %d: max abs diff %g from the reference", tc.frames, tc.batch, d)
 		}
-		want, err := DecodeProbabilities(ref, DecodeOptions{Threshold: 0.5, Gaps: GapsSplit, DropEdgeBoundaries: true})
+		want, err := decode.Probabilities(ref, decode.DefaultOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +249,7 @@ func TestListModels(t *testing.T) {
 func TestDefaultModelOnSyntheticSigner(t *testing.T) {
 	ffmpeg := testenv.Tool(t, "ffmpeg")
 	m, seg := defaultSegmenter(t)
-	var videos []EvalVideo
+	var videos []eval.Video
 	for seed := int64(1); seed <= 4; seed++ {
 		path := filepath.Join(t.TempDir(), "signer.mp4")
 		truth, err := synth.Render(context.Background(), ffmpeg, path, synth.Options{Seed: seed, Width: 320, Height: 180})
@@ -262,11 +265,11 @@ func TestDefaultModelOnSyntheticSigner(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var spans []TimeSpan
+		var spans []decode.TimeSpan
 		for _, s := range truth.Signs {
-			spans = append(spans, TimeSpan{BeginMS: truth.MS(s.Start), EndMS: truth.MS(s.End)})
+			spans = append(spans, decode.TimeSpan{BeginMS: truth.MS(s.Start), EndMS: truth.MS(s.End)})
 		}
-		gt, err := FrameLabels([][]TimeSpan{spans}, res.Frames, res.FPS)
+		gt, err := eval.FrameLabels([][]decode.TimeSpan{spans}, res.Frames, res.FPS)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,11 +279,11 @@ func TestDefaultModelOnSyntheticSigner(t *testing.T) {
 				pred[f] = 1
 			}
 		}
-		v, err := NewEvalVideo(path, pred, gt, 0)
+		v, err := eval.NewVideo(path, pred, gt, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		one, err := Evaluate([]EvalVideo{v})
+		one, err := eval.Evaluate([]eval.Video{v})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +293,7 @@ func TestDefaultModelOnSyntheticSigner(t *testing.T) {
 		}
 		videos = append(videos, v)
 	}
-	rep, err := Evaluate(videos)
+	rep, err := eval.Evaluate(videos)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,9 +335,9 @@ func TestDefaultModelOnRealSigning(t *testing.T) {
 
 func TestDropRests(t *testing.T) {
 	energy := []float32{0, 0, 0, 1, 1, 1, 0.9, 0.9, 0.05, 0.05, 1.2, 1.2}
-	signs := []FrameSpan{{Start: 0, End: 3}, {Start: 3, End: 6}, {Start: 6, End: 8}, {Start: 8, End: 10}, {Start: 10, End: 12}}
+	signs := []decode.FrameSpan{{Start: 0, End: 3}, {Start: 3, End: 6}, {Start: 6, End: 8}, {Start: 8, End: 10}, {Start: 10, End: 12}}
 	got := dropRests(signs, energy)
-	want := []FrameSpan{{Start: 3, End: 6}, {Start: 6, End: 8}, {Start: 10, End: 12}}
+	want := []decode.FrameSpan{{Start: 3, End: 6}, {Start: 6, End: 8}, {Start: 10, End: 12}}
 	if len(got) != len(want) {
 		t.Fatalf("dropRests = %v, want %v", got, want)
 	}

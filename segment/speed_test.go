@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
@@ -146,13 +147,13 @@ func TestFeatureEvery(t *testing.T) {
 	L, D := m.Features.ClipLength, m.Features.Dim
 	for _, n := range []int{1, 2, 3, 4, 5, 6, 10, 11, 12, 13} {
 		frames := randomFrames(m, n, uint64(n))
-		exact := features(t, m, Options{Threads: 2}, frames)
+		exact := features(t, m, Options{Runtime: ortsession.Options{Threads: 2}}, frames)
 		clips := max(n-L+1, 1)
 		if exact.Rows() != clips {
 			t.Fatalf("%d frames: exact has %d rows, want %d", n, exact.Rows(), clips)
 		}
 		for _, k := range []int{2, L} {
-			fast := features(t, m, Options{Threads: 2, Speed: Speed{FeatureEvery: k}}, frames)
+			fast := features(t, m, Options{Runtime: ortsession.Options{Threads: 2}, FeatureEvery: k}, frames)
 			if fast.Rows() != clips || fast.Frames != n {
 				t.Fatalf("%d frames, every %d: %d rows for %d frames, want %d rows", n, k, fast.Rows(), fast.Frames, clips)
 			}
@@ -181,15 +182,15 @@ func TestFeatureEvery(t *testing.T) {
 func TestPrefetchMatchesSequential(t *testing.T) {
 	m := speedModel(t)
 	frames := randomFrames(m, 41, 1)
-	ref := features(t, m, Options{Threads: 2, BatchSize: 4, Speed: Speed{Prefetch: -1}}, frames)
+	ref := features(t, m, Options{Runtime: ortsession.Options{Threads: 2}, BatchSize: 4, Prefetch: -1}, frames)
 	for _, p := range []int{0, 1, 3, 100} {
-		got := features(t, m, Options{Threads: 2, BatchSize: 4, Speed: Speed{Prefetch: p}}, frames)
+		got := features(t, m, Options{Runtime: ortsession.Options{Threads: 2}, BatchSize: 4, Prefetch: p}, frames)
 		if got.Frames != ref.Frames || len(got.Data) != len(ref.Data) || maxDiff(got.Data, ref.Data) != 0 {
 			t.Errorf("prefetch %d: %d frames, %d values, diff %g; sequential: %d frames, %d values", p, got.Frames, len(got.Data), maxDiff(got.Data, ref.Data), ref.Frames, len(ref.Data))
 		}
 	}
 	// Segment (through SegmentFeatures) gives the same result both ways.
-	seg, err := NewSegmenter(m, Options{Threads: 2})
+	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestPrefetchMatchesSequential(t *testing.T) {
 func TestPrefetchErrors(t *testing.T) {
 	m := speedModel(t)
 	frames := randomFrames(m, 30, 2)
-	seg, err := NewSegmenter(m, Options{Threads: 2, BatchSize: 2})
+	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, BatchSize: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,57 +248,61 @@ func TestPrefetchErrors(t *testing.T) {
 func TestSpeedSettings(t *testing.T) {
 	m := speedModel(t)
 	frames := randomFrames(m, 20, 3)
-	ref := features(t, m, Options{Threads: 2}, frames)
+	ref := features(t, m, Options{Runtime: ortsession.Options{Threads: 2}}, frames)
 	// Settings that must not change the numbers.
-	for _, sp := range []Speed{
-		{Spinning: true}, {NoMemArena: true}, {Provider: ProviderCPU},
-		{GraphOptimization: OptimizeNone}, {GraphOptimization: OptimizeBasic}, {GraphOptimization: OptimizeExtended}, {GraphOptimization: OptimizeAll},
+	for _, rt := range []ortsession.Options{
+		{Spinning: true}, {NoMemArena: true}, {Provider: ortsession.ProviderCPU},
+		{GraphOptimization: ortsession.OptimizeNone}, {GraphOptimization: ortsession.OptimizeBasic},
+		{GraphOptimization: ortsession.OptimizeExtended}, {GraphOptimization: ortsession.OptimizeAll},
 	} {
-		if !sp.Exact() {
-			t.Fatalf("%+v reports itself inexact", sp)
-		}
-		got := features(t, m, Options{Threads: 2, Speed: sp}, frames)
+		rt.Threads = 2
+		got := features(t, m, Options{Runtime: rt}, frames)
 		if d := maxDiff(got.Data, ref.Data); d > 1e-5 {
-			t.Errorf("%+v: features differ from the default by %g", sp, d)
+			t.Errorf("%+v: features differ from the default by %g", rt, d)
 		}
 	}
-	if (Speed{FeatureEvery: 2}).Exact() {
-		t.Error("FeatureEvery 2 reports itself exact")
+	if !(Options{}).Exact() || (Options{FeatureEvery: 2}).Exact() {
+		t.Error("Exact: want true for the default and false for FeatureEvery 2")
 	}
-	// Settings that are refused, with what the message must name.
+	// Settings that are refused as configuration errors, with what the
+	// message must name.
 	for _, tc := range []struct {
-		sp   Speed
+		opts Options
 		want string
 	}{
-		{Speed{Provider: "tpu"}, `execution provider "tpu"`},
-		{Speed{GraphOptimization: "max"}, `graph optimisation level "max"`},
-		{Speed{FeatureEvery: -1}, "features every -1"},
-		{Speed{FeatureEvery: m.Features.ClipLength + 1}, "up to the clip length"},
-		{Speed{CUDADevice: -1}, "CUDA device -1"},
+		{Options{Runtime: ortsession.Options{Provider: "tpu"}}, `execution provider "tpu"`},
+		{Options{Runtime: ortsession.Options{GraphOptimization: "max"}}, `graph optimisation level "max"`},
+		{Options{FeatureEvery: -1}, "features every -1"},
+		{Options{FeatureEvery: m.Features.ClipLength + 1}, "up to the clip length"},
+		{Options{Runtime: ortsession.Options{CUDADevice: -1}}, "CUDA device -1"},
+		{Options{BatchSize: -1}, "batch size -1"},
 	} {
-		seg, err := NewSegmenter(m, Options{Speed: tc.sp})
+		seg, err := NewSegmenter(m, tc.opts)
 		if err == nil {
 			seg.Close()
-			t.Errorf("%+v accepted", tc.sp)
+			t.Errorf("%+v accepted", tc.opts)
 			continue
 		}
-		if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: error %q does not mention %q", tc.sp, err, tc.want)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %q is not a *ConfigError mentioning %q", tc.opts, err, tc.want)
 		}
 	}
 }
 
 // TestCUDAUnavailable: with a CPU-only ONNX Runtime (the one `make setup`
 // fetches) asking for CUDA fails with ErrNoCUDA and a hint, instead of
-// silently running on the CPU.
+// silently running on the CPU; it is a runtime failure, not a
+// configuration error.
 func TestCUDAUnavailable(t *testing.T) {
 	m := speedModel(t)
-	seg, err := NewSegmenter(m, Options{Speed: Speed{Provider: ProviderCUDA}})
+	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Provider: ortsession.ProviderCUDA}})
 	if err == nil {
 		seg.Close()
 		t.Skip("skipping: this ONNX Runtime library has the CUDA execution provider")
 	}
-	if !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), "--ort-lib") {
-		t.Errorf("got %v; want ErrNoCUDA with a hint naming --ort-lib", err)
+	var ce *ConfigError
+	if !errors.Is(err, ortsession.ErrNoCUDA) || !strings.Contains(err.Error(), "--ort-lib") || errors.As(err, &ce) {
+		t.Errorf("got %v; want ErrNoCUDA with a hint naming --ort-lib, not a configuration error", err)
 	}
 }

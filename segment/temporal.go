@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/signseg/signseg/internal/ortsession"
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // defaultMaxWindow is the longest feature sequence given to the temporal
@@ -11,21 +14,38 @@ import (
 // overlapping windows. Activations grow linearly with the window.
 const defaultMaxWindow = 32768
 
-// temporalRunner runs a temporal model over a whole feature sequence.
-type temporalRunner struct {
-	sess      *session
+// thresholdScorer runs a temporal model over a whole feature sequence;
+// its boundary probabilities are what the threshold decoder thresholds.
+type thresholdScorer struct {
+	sess      *ortsession.Session
 	spec      TemporalSpec
 	dim       int
 	maxWindow int
 }
+
+func newThresholdScorer(m *Model, _ Decoding, opts Options) (scorer, error) {
+	t := m.Temporal // present: Decoding.check requires it
+	sess, err := ortsession.New(m.Name+" temporal", m.temporal, []string{t.Input}, []string{t.Output}, opts.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	return &thresholdScorer{sess: sess, spec: *t, dim: m.Features.Dim}, nil
+}
+
+func (r *thresholdScorer) score(ctx context.Context, f *Features) ([]float32, func([]decode.FrameSpan) []decode.FrameSpan, error) {
+	p, err := r.boundaryProbabilities(ctx, f)
+	return p, nil, err
+}
+
+func (r *thresholdScorer) close() { r.sess.Close() }
 
 // boundaryProbabilities returns P(boundary) per feature frame. Sequences up
 // to maxWindow run in one pass. Longer ones run in windows whose cores tile
 // the sequence and whose context on each side covers half the receptive
 // field, so every output sees exactly the inputs it would see in one pass:
 // the result equals the single pass up to float rounding.
-func (r *temporalRunner) boundaryProbabilities(ctx context.Context, seq *featureSeq) ([]float32, error) {
-	T := seq.len()
+func (r *thresholdScorer) boundaryProbabilities(ctx context.Context, seq *Features) ([]float32, error) {
+	T := seq.Rows()
 	reach := (r.spec.ReceptiveField - 1) / 2
 	maxWin := r.maxWindow
 	if maxWin <= 0 {
@@ -36,7 +56,7 @@ func (r *temporalRunner) boundaryProbabilities(ctx context.Context, seq *feature
 	}
 	core := maxWin - 2*reach
 	if core < 1 {
-		return nil, fmt.Errorf("model %s: window of %d frames cannot hold the receptive field of %d frames", r.sess.name, maxWin, r.spec.ReceptiveField)
+		return nil, fmt.Errorf("model %s: window of %d frames cannot hold the receptive field of %d frames", r.sess.Name(), maxWin, r.spec.ReceptiveField)
 	}
 	out := make([]float32, 0, T)
 	for start := 0; start < T; start += core {
@@ -55,23 +75,24 @@ func (r *temporalRunner) boundaryProbabilities(ctx context.Context, seq *feature
 }
 
 // window runs the model on feature frames [lo, hi).
-func (r *temporalRunner) window(seq *featureSeq, lo, hi int) ([]float32, error) {
+func (r *thresholdScorer) window(seq *Features, lo, hi int) ([]float32, error) {
 	T, D := hi-lo, r.dim
 	// Features are stored T×D; the model wants [1, D, T].
-	in := transposeBlocked(seq.data[lo*D:hi*D], T, D)
-	out, shape, err := r.sess.run(in, 1, int64(D), int64(T))
+	in := transposeBlocked(seq.Data[lo*D:hi*D], T, D)
+	res, err := r.sess.Run1(in, 1, int64(D), int64(T))
 	if err != nil {
 		return nil, err
 	}
+	out, shape := res.Data, res.Shape
 	switch r.spec.OutputKind {
 	case OutputProbability:
 		if len(shape) != 2 || shape[0] != 1 || shape[1] != int64(T) {
-			return nil, fmt.Errorf("model %s: output shape %v, want [1 %d]", r.sess.name, shape, T)
+			return nil, fmt.Errorf("model %s: output shape %v, want [1 %d]", r.sess.Name(), shape, T)
 		}
 		return out, nil
 	default: // OutputLogits
 		if len(shape) != 3 || shape[0] != 1 || shape[2] != int64(T) || int64(r.spec.BoundaryClass) >= shape[1] {
-			return nil, fmt.Errorf("model %s: output shape %v, want [1 C %d] with C > %d", r.sess.name, shape, T, r.spec.BoundaryClass)
+			return nil, fmt.Errorf("model %s: output shape %v, want [1 C %d] with C > %d", r.sess.Name(), shape, T, r.spec.BoundaryClass)
 		}
 		return softmaxClass(out, int(shape[1]), T, r.spec.BoundaryClass), nil
 	}

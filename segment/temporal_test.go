@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -24,25 +25,25 @@ func TestTemporalWindowsEqualSinglePass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := newSession("mstcn", model, onnxgraph.MSTCNInput, onnxgraph.MSTCNBoundary, 2)
+	sess, err := ortsession.New("mstcn", model, []string{onnxgraph.MSTCNInput}, []string{onnxgraph.MSTCNBoundary}, ortsession.Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sess.close()
+	defer sess.Close()
 
 	const T = 3000
 	rng := rand.New(rand.NewPCG(1, 1))
-	seq := &featureSeq{dim: dims.D, data: make([]float32, T*dims.D)}
-	for i := range seq.data {
-		seq.data[i] = float32(rng.NormFloat64())
+	seq := &Features{Dim: dims.D, Data: make([]float32, T*dims.D)}
+	for i := range seq.Data {
+		seq.Data[i] = float32(rng.NormFloat64())
 	}
 	spec := TemporalSpec{OutputKind: OutputProbability, ReceptiveField: dims.ReceptiveField()}
-	single := &temporalRunner{sess: sess, spec: spec, dim: dims.D, maxWindow: T}
+	single := &thresholdScorer{sess: sess, spec: spec, dim: dims.D, maxWindow: T}
 	want, err := single.boundaryProbabilities(context.Background(), seq)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, _, err := onnxgraph.ReferenceMSTCN(w, transpose(seq.data, T, dims.D), T, 1)
+	ref, _, err := onnxgraph.ReferenceMSTCN(w, transpose(seq.Data, T, dims.D), T, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestTemporalWindowsEqualSinglePass(t *testing.T) {
 		t.Fatalf("single pass differs from the pure-Go reference by %g", d)
 	}
 	for _, win := range []int{dims.ReceptiveField() + 1, 700, 1024, 2999} {
-		r := &temporalRunner{sess: sess, spec: spec, dim: dims.D, maxWindow: win}
+		r := &thresholdScorer{sess: sess, spec: spec, dim: dims.D, maxWindow: win}
 		got, err := r.boundaryProbabilities(context.Background(), seq)
 		if err != nil {
 			t.Fatalf("window %d: %v", win, err)
@@ -63,7 +64,7 @@ func TestTemporalWindowsEqualSinglePass(t *testing.T) {
 		}
 	}
 	// A window shorter than the receptive field cannot be exact: refuse.
-	r := &temporalRunner{sess: sess, spec: spec, dim: dims.D, maxWindow: dims.ReceptiveField() - 1}
+	r := &thresholdScorer{sess: sess, spec: spec, dim: dims.D, maxWindow: dims.ReceptiveField() - 1}
 	if _, err := r.boundaryProbabilities(context.Background(), seq); err == nil {
 		t.Error("a window smaller than the receptive field was accepted")
 	}

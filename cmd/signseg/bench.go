@@ -17,9 +17,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/internal/synth"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // benchCommand measures the clip-feature paths side by side on one video:
@@ -132,17 +134,17 @@ func benchAction(c *cli.Context) error {
 	variants := []*benchVariant{
 		// The plain export as ONNX Runtime runs it out of the box: one clip
 		// per call, default spinning, decoding in the same goroutine.
-		{name: "plain per-clip (batch 1, sequential decode)", opts: segment.Options{BatchSize: 1, Speed: segment.Speed{Prefetch: -1, Spinning: true}}},
+		{name: "plain per-clip (batch 1, sequential decode)", opts: segment.Options{BatchSize: 1, Prefetch: -1, Runtime: ortsession.Options{Spinning: true}}},
 		// signseg's default: the model's batch, decode overlapped, no spinning.
 		{name: "exact default (model batch, overlapped decode)", opts: segment.Options{}},
-		{name: "exact tuned (batch 1, overlapped, spinning)", opts: segment.Options{BatchSize: 1, Speed: segment.Speed{Spinning: true}}},
+		{name: "exact tuned (batch 1, overlapped, spinning)", opts: segment.Options{BatchSize: 1, Runtime: ortsession.Options{Spinning: true}}},
 	}
 	for _, k := range every {
-		variants = append(variants, &benchVariant{name: fmt.Sprintf("fast: features every %d clips", k), opts: segment.Options{Speed: segment.Speed{FeatureEvery: k}}})
+		variants = append(variants, &benchVariant{name: fmt.Sprintf("fast: features every %d clips", k), opts: segment.Options{FeatureEvery: k}})
 	}
 	var notes []string
 	// The GPU path: measured when the library has CUDA, else a note.
-	cuda := &benchVariant{name: "exact CUDA (GPU 0)", opts: segment.Options{Speed: segment.Speed{Provider: segment.ProviderCUDA}}}
+	cuda := &benchVariant{name: "exact CUDA (GPU 0)", opts: segment.Options{Runtime: ortsession.Options{Provider: ortsession.ProviderCUDA}}}
 	variants = append(variants, cuda)
 	defer func() {
 		for _, v := range variants {
@@ -153,7 +155,7 @@ func benchAction(c *cli.Context) error {
 	}()
 	kept := variants[:0]
 	for _, v := range variants {
-		v.opts.Threads = threads
+		v.opts.Runtime.Threads = threads
 		seg, err := segment.NewSegmenter(m, v.opts)
 		if err != nil {
 			if v == cuda {
@@ -307,7 +309,7 @@ func compareRuns(ref, v *benchVariant) benchDiff {
 }
 
 // boundaryMask marks the frames inside boundary spans.
-func boundaryMask(spans []segment.FrameSpan, n int) []bool {
+func boundaryMask(spans []decode.FrameSpan, n int) []bool {
 	m := make([]bool, n)
 	for _, s := range spans {
 		for f := max(s.Start, 0); f < min(s.End, n); f++ {

@@ -15,9 +15,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/signseg/signseg/internal/ortenv"
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/plugin"
 	"github.com/signseg/signseg/segment"
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // elanCommand groups the commands that make signseg an ELAN recognizer.
@@ -204,8 +206,8 @@ func elanRecognize(c *cli.Context) error {
 		}
 		progress(0, "loading model "+model)
 		e, err := buildEngine(engineConfig{
-			ORTLib: c.String("ort-lib"), ModelsDir: dir, Model: model, Threads: req.Threads,
-			Decode: segment.DecodeConfig{Decoder: req.Decoder, Threshold: req.Threshold, Gaps: req.Gaps, MinSignFrames: req.MinSignFrames},
+			ORTLib: c.String("ort-lib"), ModelsDir: dir, Model: model,
+			Segment: segment.Options{Runtime: ortsession.Options{Threads: req.Threads}, Decoding: req.Decoding},
 		})
 		if err != nil {
 			return plugin.Result{}, err
@@ -220,7 +222,7 @@ func elanRecognize(c *cli.Context) error {
 		if err != nil {
 			return plugin.Result{}, err
 		}
-		conv := func(spans []segment.TimeSpan) []plugin.Span {
+		conv := func(spans []decode.TimeSpan) []plugin.Span {
 			out := make([]plugin.Span, len(spans))
 			for i, s := range spans {
 				out[i] = plugin.Span{BeginMS: s.BeginMS, EndMS: s.EndMS, Confidence: s.Confidence}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -10,8 +9,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/signseg/signseg/internal/ortenv"
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // defaultModelNote is shown in --help: the default model is a baseline.
@@ -25,11 +26,12 @@ func modelFlags() []cli.Flag {
 		&cli.StringFlag{Name: "decoder", Usage: "threshold (needs a temporal model) or changepoint (default: the model's)"},
 		&cli.Float64Flag{Name: "threshold", Usage: "boundary probability above which a frame is a boundary (default: the model's, else 0.5)"},
 		&cli.StringFlag{Name: "gaps", Usage: "split: signs share the boundary between them (touching signs); keep: leave gaps (default: the model's)"},
-		&cli.IntFlag{Name: "min-sign-frames", Usage: "drop signs shorter than this many frames into the boundary (default: the model's)"},
+		&cli.IntFlag{Name: "min-sign-frames", Usage: "drop signs shorter than this many frames into the boundary; 0 turns the model's minimum off (default: the model's)"},
+		&cli.BoolFlag{Name: "keep-edge-boundaries", Usage: "keep boundaries touching the first or last two frames (usually the video starting or stopping mid-sign); --keep-edge-boundaries=false drops them (default: the model's, else dropped)"},
 		&cli.IntFlag{Name: "threads", Usage: "CPU threads for the model (default: all cores)"},
 		&cli.IntFlag{Name: "batch-size", Usage: "clips per model call (default: the model's)"},
 		&cli.IntFlag{Name: "feature-every", Usage: "fast, inexact: run the clip model on every k-th clip only and interpolate (2 to the clip length; see the README's Speed section for the measured deviation)"},
-		&cli.StringFlag{Name: "device", Value: segment.ProviderCPU, Usage: "cpu, or cuda with a GPU build of ONNX Runtime (--ort-lib)"},
+		&cli.StringFlag{Name: "device", Value: ortsession.ProviderCPU, Usage: "cpu, or cuda with a GPU build of ONNX Runtime (--ort-lib)"},
 	}
 }
 
@@ -47,38 +49,43 @@ type engineConfig struct {
 	ORTLib    string // --ort-lib; "" searches the usual places
 	ModelsDir string // "" means the per-user default
 	Model     string // name or folder; "" means the default model
-	Threads   int    // 0 = all cores
-	BatchSize int    // 0 = the model's default
-	Decode    segment.DecodeConfig
-	Speed     segment.Speed
+	Segment   segment.Options
 }
 
 // engineConfigFrom reads the global and model flags. threadsPerJob
 // replaces the default thread count when positive and --threads is unset.
 func engineConfigFrom(c *cli.Context, threadsPerJob int) (engineConfig, error) {
-	gaps := c.String("gaps")
-	if gaps != "" && gaps != segment.GapsSplit && gaps != segment.GapsKeep {
-		return engineConfig{}, usagef("--gaps %q: use split or keep", gaps)
-	}
-	if t := c.Float64("threshold"); c.IsSet("threshold") && !(t > 0 && t < 1) {
-		return engineConfig{}, usagef("--threshold %v: give a probability between 0 and 1", t)
-	}
 	threads := c.Int("threads")
 	if threadsPerJob > 0 && !c.IsSet("threads") {
 		threads = threadsPerJob
+	}
+	// Only the flags given override the model's decoding; their values are
+	// checked by segment.NewSegmenter, whose ConfigError is a usage error.
+	var dec segment.Decoding
+	if c.IsSet("decoder") {
+		dec.Decoder = new(c.String("decoder"))
+	}
+	if c.IsSet("threshold") {
+		dec.Threshold = new(c.Float64("threshold"))
+	}
+	if c.IsSet("gaps") {
+		dec.Gaps = new(c.String("gaps"))
+	}
+	if c.IsSet("min-sign-frames") {
+		dec.MinSignFrames = new(c.Int("min-sign-frames"))
+	}
+	if c.IsSet("keep-edge-boundaries") {
+		dec.KeepEdgeBoundaries = new(c.Bool("keep-edge-boundaries"))
 	}
 	return engineConfig{
 		ORTLib:    c.String("ort-lib"),
 		ModelsDir: modelsDir(c),
 		Model:     c.String("model"),
-		Threads:   threads,
-		BatchSize: c.Int("batch-size"),
-		Speed:     segment.Speed{FeatureEvery: c.Int("feature-every"), Provider: c.String("device")},
-		Decode: segment.DecodeConfig{
-			Decoder:       c.String("decoder"),
-			Threshold:     c.Float64("threshold"),
-			Gaps:          gaps,
-			MinSignFrames: c.Int("min-sign-frames"),
+		Segment: segment.Options{
+			Runtime:      ortsession.Options{Threads: threads, Provider: c.String("device")},
+			BatchSize:    c.Int("batch-size"),
+			FeatureEvery: c.Int("feature-every"),
+			Decoding:     dec,
 		},
 	}, nil
 }
@@ -114,12 +121,9 @@ func buildEngine(cfg engineConfig) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg, err := segment.NewSegmenter(m, segment.Options{Threads: cfg.Threads, BatchSize: cfg.BatchSize, Decode: cfg.Decode, Speed: cfg.Speed})
+	seg, err := segment.NewSegmenter(m, cfg.Segment)
 	if err != nil {
-		if errors.Is(err, segment.ErrNoCUDA) {
-			return nil, err
-		}
-		return nil, usageError{err}
+		return nil, err
 	}
 	return &engine{model: m, seg: seg, tools: tools}, nil
 }
@@ -130,8 +134,8 @@ func (e *engine) close() { e.seg.Close() }
 type videoResult struct {
 	*segment.Result
 	Video      string
-	Signs      []segment.TimeSpan
-	Boundaries []segment.TimeSpan
+	Signs      []decode.TimeSpan
+	Boundaries []decode.TimeSpan
 	MediaSec   float64
 	ProcSec    float64
 }

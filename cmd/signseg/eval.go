@@ -19,7 +19,8 @@ import (
 
 	"github.com/signseg/signseg/eaf"
 	"github.com/signseg/signseg/internal/plot"
-	"github.com/signseg/signseg/segment"
+	"github.com/signseg/signseg/segment/decode"
+	"github.com/signseg/signseg/segment/eval"
 )
 
 func evalCommand() *cli.Command {
@@ -68,7 +69,7 @@ type evalPair struct {
 type evalOptions struct {
 	refTiers []string
 	hypTier  string
-	baseline string // "" or segment.BaselineUniform
+	baseline string // "" or eval.BaselineUniform
 	fps      float64
 }
 
@@ -77,8 +78,8 @@ type evalFile struct {
 	evalPair
 	First  int // first evaluated frame (at the evaluation's fps, EAF time)
 	Frames int // evaluated frames, from First
-	Video  segment.EvalVideo
-	Report segment.EvalReport
+	Video  eval.Video
+	Report eval.Report
 	hypDoc *eaf.Document // for --plot: the file whose video is shown
 }
 
@@ -113,8 +114,8 @@ func evalSetup(c *cli.Context) (evalOptions, []evalPair, error) {
 	if len(opt.refTiers) == 0 {
 		return opt, nil, usagef("eval: give the reference tier with --ref TIER (or --ref RH-TIER,LH-TIER)")
 	}
-	if opt.baseline != "" && opt.baseline != segment.BaselineUniform {
-		return opt, nil, usagef("eval: --baseline %q: the only baseline is %s", opt.baseline, segment.BaselineUniform)
+	if opt.baseline != "" && opt.baseline != eval.BaselineUniform {
+		return opt, nil, usagef("eval: --baseline %q: the only baseline is %s", opt.baseline, eval.BaselineUniform)
 	}
 	if opt.baseline == "" && opt.hypTier == "" {
 		return opt, nil, usagef("eval: --hyp must not be empty")
@@ -192,12 +193,12 @@ func dirPairs(refDir, hypDir string) ([]evalPair, error) {
 // total is computed over the files in name order, so it does not depend on
 // the order they were given in (the means of the side metrics are float
 // sums).
-func evaluateFiles(pairs []evalPair, opt evalOptions) ([]evalFile, segment.EvalReport, error) {
+func evaluateFiles(pairs []evalPair, opt evalOptions) ([]evalFile, eval.Report, error) {
 	files := make([]evalFile, 0, len(pairs))
 	for _, p := range pairs {
 		f, err := evaluateFile(p, opt)
 		if err != nil {
-			return nil, segment.EvalReport{}, err
+			return nil, eval.Report{}, err
 		}
 		files = append(files, f)
 	}
@@ -209,13 +210,13 @@ func evaluateFiles(pairs []evalPair, opt evalOptions) ([]evalFile, segment.EvalR
 		}
 		return a.RefPath+"\x00"+a.HypPath < b.RefPath+"\x00"+b.HypPath
 	})
-	videos := make([]segment.EvalVideo, len(sorted))
+	videos := make([]eval.Video, len(sorted))
 	for i, f := range sorted {
 		videos[i] = f.Video
 	}
-	total, err := segment.Evaluate(videos)
+	total, err := eval.Evaluate(videos)
 	if err != nil {
-		return nil, segment.EvalReport{}, err
+		return nil, eval.Report{}, err
 	}
 	return files, total, nil
 }
@@ -226,7 +227,7 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 	if err != nil {
 		return evalFile{}, err
 	}
-	var ref [][]segment.TimeSpan
+	var ref [][]decode.TimeSpan
 	for _, id := range opt.refTiers {
 		spans, err := tierSpans(refDoc, p.RefPath, id, "--ref")
 		if err != nil {
@@ -235,10 +236,10 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 		ref = append(ref, spans)
 	}
 	hypDoc := refDoc
-	var hyp []segment.TimeSpan
+	var hyp []decode.TimeSpan
 	what := "tier " + opt.hypTier
 	if opt.baseline != "" {
-		if hyp, err = segment.UniformBaseline(ref, opt.fps); err != nil {
+		if hyp, err = eval.UniformBaseline(ref, opt.fps); err != nil {
 			return evalFile{}, fmt.Errorf("%s: %w", p.RefPath, err)
 		}
 		what = "the " + opt.baseline + " baseline"
@@ -258,10 +259,10 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 	first, n := -1, 0
 	for _, tier := range ref {
 		for _, a := range tier {
-			if s := segment.MSToFrame(a.BeginMS, opt.fps); first < 0 || s < first {
+			if s := decode.MSToFrame(a.BeginMS, opt.fps); first < 0 || s < first {
 				first = s
 			}
-			n = max(n, segment.MSToFrame(a.EndMS, opt.fps)+1)
+			n = max(n, decode.MSToFrame(a.EndMS, opt.fps)+1)
 		}
 	}
 	if first < 0 {
@@ -271,19 +272,19 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 		}
 		return evalFile{}, fmt.Errorf("%s: %s no annotations; nothing to evaluate", p.RefPath, what)
 	}
-	gt, err := segment.FrameLabels(ref, n, opt.fps)
+	gt, err := eval.FrameLabels(ref, n, opt.fps)
 	if err != nil {
 		return evalFile{}, fmt.Errorf("%s: reference: %w", p.RefPath, err)
 	}
-	pred, err := segment.FrameLabels([][]segment.TimeSpan{hyp}, n, opt.fps)
+	pred, err := eval.FrameLabels([][]decode.TimeSpan{hyp}, n, opt.fps)
 	if err != nil {
 		return evalFile{}, fmt.Errorf("%s: %s: %w", p.HypPath, what, err)
 	}
-	v, err := segment.NewEvalVideo(p.Name, pred[first:], gt, first)
+	v, err := eval.NewVideo(p.Name, pred[first:], gt, first)
 	if err != nil {
 		return evalFile{}, err
 	}
-	r, err := segment.Evaluate([]segment.EvalVideo{v})
+	r, err := eval.Evaluate([]eval.Video{v})
 	if err != nil {
 		return evalFile{}, err
 	}
@@ -291,7 +292,7 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 }
 
 // tierSpans returns a tier's annotations as time spans (EAF time).
-func tierSpans(doc *eaf.Document, path, id, flag string) ([]segment.TimeSpan, error) {
+func tierSpans(doc *eaf.Document, path, id, flag string) ([]decode.TimeSpan, error) {
 	if _, ok := doc.Tier(id); !ok {
 		var names []string
 		for _, t := range doc.Tiers() {
@@ -303,18 +304,18 @@ func tierSpans(doc *eaf.Document, path, id, flag string) ([]segment.TimeSpan, er
 	if err != nil {
 		return nil, fmt.Errorf("%s: tier %s: %w", path, id, err)
 	}
-	spans := make([]segment.TimeSpan, 0, len(anns))
+	spans := make([]decode.TimeSpan, 0, len(anns))
 	for _, a := range anns {
 		if a.Start < 0 || a.End < a.Start {
 			return nil, fmt.Errorf("%s: tier %s: annotation %s runs from %d ms to %d ms; fix its times in ELAN", path, id, a.ID, a.Start, a.End)
 		}
-		spans = append(spans, segment.TimeSpan{BeginMS: a.Start, EndMS: a.End})
+		spans = append(spans, decode.TimeSpan{BeginMS: a.Start, EndMS: a.End})
 	}
 	return spans, nil
 }
 
 // writeEvalTable prints one row per file and the total.
-func writeEvalTable(w io.Writer, files []evalFile, total segment.EvalReport) error {
+func writeEvalTable(w io.Writer, files []evalFile, total eval.Report) error {
 	totalName := fmt.Sprintf("total (%d files)", len(files))
 	if len(files) == 1 {
 		totalName = "total (1 file)"
@@ -328,7 +329,7 @@ func writeEvalTable(w io.Writer, files []evalFile, total segment.EvalReport) err
 	width = max(width, len(totalName))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%-*s\tframes\tref signs\thyp signs\tmF1B\tmF1S\tF1S@0.50\tF1S@0.75\tP(B)\tR(B)\tacc\t\n", width, "file")
-	row := func(name string, r segment.EvalReport) {
+	row := func(name string, r eval.Report) {
 		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", width, name, r.Frames, r.SignsGT, r.SignsPred,
 			r.MF1B, r.MF1S, r.F1S[0], r.F1S[1], r.MeanPrecisionB, r.MeanRecallB, r.Acc)
 	}
@@ -358,7 +359,7 @@ type fileMetrics struct {
 	metricsJSON
 }
 
-// metricsJSON is segment.EvalReport with "ref" for the reference and "hyp"
+// metricsJSON is eval.Report with "ref" for the reference and "hyp"
 // for the hypothesis. Percentages are unrounded except where the paper
 // rounds (mf1b, mf1s, sign F1, mean boundary precision and recall).
 type metricsJSON struct {
@@ -394,14 +395,14 @@ type thresholdJSON struct {
 	F1        float64 `json:"f1"`
 }
 
-func toMetricsJSON(r segment.EvalReport) metricsJSON {
+func toMetricsJSON(r eval.Report) metricsJSON {
 	m := metricsJSON{
 		Files: r.Videos, Frames: r.Frames, MF1B: r.MF1B, MF1S: r.MF1S, F1S50: r.F1S[0], F1S75: r.F1S[1],
 		PrecisionB: r.MeanPrecisionB, RecallB: r.MeanRecallB, Acc: r.Acc, IoU: r.IoU, Dist: r.Dist,
 		WidthBHyp: r.WidthBPred, WidthBRef: r.WidthBGT,
 		BoundariesHyp: r.BoundariesPred, BoundariesRef: r.BoundariesGT, SignsHyp: r.SignsPred, SignsRef: r.SignsGT,
 	}
-	conv := func(s segment.ThresholdScore) thresholdJSON {
+	conv := func(s eval.ThresholdScore) thresholdJSON {
 		return thresholdJSON{Threshold: s.Threshold, TP: s.TP, FP: s.FP, FN: s.FN, Precision: s.Precision, Recall: s.Recall, F1: s.F1}
 	}
 	for _, s := range r.Boundary {
@@ -413,7 +414,7 @@ func toMetricsJSON(r segment.EvalReport) metricsJSON {
 	return m
 }
 
-func writeEvalJSON(w io.Writer, files []evalFile, total segment.EvalReport, opt evalOptions) error {
+func writeEvalJSON(w io.Writer, files []evalFile, total eval.Report, opt evalOptions) error {
 	out := evalJSON{FPS: opt.fps, RefTiers: opt.refTiers, Baseline: opt.baseline, Total: toMetricsJSON(total)}
 	if opt.baseline == "" {
 		out.HypTier = opt.hypTier
@@ -446,7 +447,7 @@ func plotFile(ctx context.Context, c *cli.Context, path string, f evalFile, opt 
 	curve, err := e.boundaryCurve(ctx, f.hypDoc, media, f.First, f.Frames, opt.fps)
 	switch {
 	case err == nil:
-		fig.Curve, fig.Threshold = curve, e.seg.Decoding().Threshold
+		fig.Curve, fig.Threshold = curve, *e.seg.Decoding().Threshold
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case media != "":
@@ -462,7 +463,7 @@ func plotFile(ctx context.Context, c *cli.Context, path string, f evalFile, opt 
 func evalFigure(f evalFile, opt evalOptions) *plot.Figure {
 	runs := func(labels []int) []plot.Span {
 		var out []plot.Span
-		for _, r := range segment.SignRuns(labels) {
+		for _, r := range eval.SignRuns(labels) {
 			out = append(out, plot.Span{Start: r.Start, End: r.End})
 		}
 		return out

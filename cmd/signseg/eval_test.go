@@ -18,7 +18,8 @@ import (
 	"github.com/signseg/signseg/eaf"
 	"github.com/signseg/signseg/internal/plot"
 	"github.com/signseg/signseg/internal/testenv"
-	"github.com/signseg/signseg/segment"
+	"github.com/signseg/signseg/segment/decode"
+	"github.com/signseg/signseg/segment/eval"
 )
 
 // evalCLI runs signseg in-process without --ort-lib: evaluation without
@@ -395,26 +396,26 @@ func TestEvalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spans := func(tier string) []segment.TimeSpan {
+	spans := func(tier string) []decode.TimeSpan {
 		anns, err := doc.Annotations(tier)
 		if err != nil || len(anns) == 0 {
 			t.Fatalf("tier %s: %d annotations, %v", tier, len(anns), err)
 		}
-		var s []segment.TimeSpan
+		var s []decode.TimeSpan
 		for _, a := range anns {
-			s = append(s, segment.TimeSpan{BeginMS: a.Start, EndMS: a.End})
+			s = append(s, decode.TimeSpan{BeginMS: a.Start, EndMS: a.End})
 		}
 		return s
 	}
 	ref, hyp := spans("gloss"), spans("signseg-signs")
-	first, n := segment.MSToFrame(ref[0].BeginMS, 25), segment.MSToFrame(ref[len(ref)-1].EndMS, 25)+1
-	gt, _ := segment.FrameLabels([][]segment.TimeSpan{ref}, n, 25)
-	pred, _ := segment.FrameLabels([][]segment.TimeSpan{hyp}, n, 25)
-	v, err := segment.NewEvalVideo("v", pred[first:], gt, first)
+	first, n := decode.MSToFrame(ref[0].BeginMS, 25), decode.MSToFrame(ref[len(ref)-1].EndMS, 25)+1
+	gt, _ := eval.FrameLabels([][]decode.TimeSpan{ref}, n, 25)
+	pred, _ := eval.FrameLabels([][]decode.TimeSpan{hyp}, n, 25)
+	v, err := eval.NewVideo("v", pred[first:], gt, first)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := segment.Evaluate([]segment.EvalVideo{v})
+	r, err := eval.Evaluate([]eval.Video{v})
 	if err != nil {
 		t.Fatal(err)
 	}

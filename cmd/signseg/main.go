@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/signseg/signseg/internal/ortenv"
+	"github.com/signseg/signseg/segment"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -66,11 +67,21 @@ func exitCode(err error, stderr io.Writer) int {
 		return ec.ExitCode()
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", programName, err)
-	var ue usageError
-	if errors.As(err, &ue) {
+	if isUsage(err) {
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// isUsage reports whether err is a mistake in how signseg was called:
+// a usage error of the command line, settings that cannot work, or a model
+// name that does not exist. Everything else (a file, a model that does not
+// load, ONNX Runtime failing to start) is a failure.
+func isUsage(err error) bool {
+	var ue usageError
+	var ce *segment.ConfigError
+	var nf *segment.ModelNotFoundError
+	return errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &nf)
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {

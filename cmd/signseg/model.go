@@ -18,6 +18,7 @@ import (
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
 	"github.com/signseg/signseg/segment/checkpoint"
+	"github.com/signseg/signseg/segment/decode"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -238,7 +239,7 @@ func modelImport(c *cli.Context) error {
 			File: importTemporalFile, Input: onnxgraph.MSTCNInput, Output: onnxgraph.MSTCNBoundary,
 			OutputKind: segment.OutputProbability, ReceptiveField: d.ReceptiveField(),
 		},
-		Decoding: segment.DecodeConfig{Decoder: segment.DecoderThreshold, Threshold: c.Float64("threshold"), Gaps: segment.GapsSplit},
+		Decoding: segment.Decoding{Decoder: new(segment.DecoderThreshold), Threshold: new(c.Float64("threshold")), Gaps: new(decode.GapsSplit)},
 	}
 	if err := writePackage(dir, name, c.Bool("force"), map[string][]byte{
 		importFeaturesFile: features, importTemporalFile: temporal,
@@ -360,8 +361,7 @@ func modelInfo(c *cli.Context) error {
 	} else {
 		fmt.Fprintf(w, "temporal:    none\n")
 	}
-	dc := m.Decoding
-	fmt.Fprintf(w, "decoding:    %s, threshold %g, gaps %s, min sign frames %d\n", dc.Decoder, dc.Threshold, dc.Gaps, dc.MinSignFrames)
+	fmt.Fprintf(w, "decoding:    %s\n", m.Decoding)
 	if m.Dir != "" {
 		data, err := os.ReadFile(filepath.Join(m.Dir, importRecordFile))
 		if err == nil {

@@ -84,8 +84,8 @@ func TestModelImportPackage(t *testing.T) {
 			if tm := man.Temporal; tm == nil || tm.File != "mstcn.onnx" || tm.ReceptiveField != 2*2*15+1 || tm.OutputKind != segment.OutputProbability {
 				t.Fatalf("temporal spec %+v", man.Temporal)
 			}
-			if man.Decoding.Decoder != segment.DecoderThreshold || man.Decoding.Threshold != 0.5 {
-				t.Fatalf("decoding %+v", man.Decoding)
+			if d := man.Decoding; d.Decoder == nil || *d.Decoder != segment.DecoderThreshold || d.Threshold == nil || *d.Threshold != 0.5 {
+				t.Fatalf("decoding %s", man.Decoding)
 			}
 			if !strings.Contains(man.License, "Do not redistribute") {
 				t.Fatalf("licence note missing: %q", man.License)

@@ -1,4 +1,4 @@
-package segment
+package pelt
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"sort"
 )
 
-// PELTOptions configures PELT.
-type PELTOptions struct {
+// Options configures PELT.
+type Options struct {
 	// Penalty is added for every changepoint (≥ 0). Larger values give
 	// fewer changepoints. Renz et al. (CVPRW 2021) used 80 on I3D features;
-	// PenaltyForFeatures derives one from the features' noise level.
+	// BICPenalty derives one from the features' noise level.
 	Penalty float64
 	// MinSize is the shortest segment in frames; 0 means 1.
 	MinSize int
@@ -19,7 +19,7 @@ type PELTOptions struct {
 	Jump int
 }
 
-// PELT finds the changepoints of the T×D feature sequence x (row-major,
+// Find finds the changepoints of the T×D feature sequence x (row-major,
 // frame t is x[t·D : (t+1)·D]) that minimise
 //
 //	Σ over segments [a, b) of C(a, b) + Penalty · (number of changepoints)
@@ -45,7 +45,7 @@ type PELTOptions struct {
 // Equal values are broken towards the earlier start. Errors: sizes that do
 // not match, a negative or non-finite penalty, non-finite features, or a
 // cancelled ctx.
-func PELT(ctx context.Context, x []float32, T, D int, opt PELTOptions) ([]int, error) {
+func Find(ctx context.Context, x []float32, T, D int, opt Options) ([]int, error) {
 	if T < 1 || D < 1 || len(x) != T*D {
 		return nil, fmt.Errorf("pelt: %d feature values do not form %d frames of %d dimensions", len(x), T, D)
 	}
@@ -206,14 +206,14 @@ func (c *l2Cost) cost(a, b int) float64 {
 	return max(c.q[rb]-c.q[ra]-ss/float64(b-a), 0)
 }
 
-// ChangepointBoundaries turns changepoints into a per-frame boundary
-// "probability" for DecodeProbabilities: 1 on the dilate frames on each side
+// Boundaries turns changepoints into a per-frame boundary
+// "probability" for decode.Probabilities: 1 on the dilate frames on each side
 // of each changepoint cp, i.e. frames [cp−dilate, cp+dilate), and 0
 // elsewhere (dilate < 1 counts as 1; frames outside [0, T) are ignored).
 // A changepoint lies between frames cp−1 and cp, so the boundary run is
 // centred on it, and under GapsSplit the two signs it separates meet
 // exactly at cp.
-func ChangepointBoundaries(cps []int, T int, dilate int) []float32 {
+func Boundaries(cps []int, T int, dilate int) []float32 {
 	if T <= 0 {
 		return nil
 	}
@@ -227,7 +227,7 @@ func ChangepointBoundaries(cps []int, T int, dilate int) []float32 {
 	return p
 }
 
-// PenaltyForFeatures derives a PELT penalty for features of unknown scale,
+// BICPenalty derives a PELT penalty for features of unknown scale,
 // BIC-style:
 //
 //	penalty = factor · (D+1)/D · Σ_d σ̂_d² · ln T
@@ -243,7 +243,7 @@ func ChangepointBoundaries(cps []int, T int, dilate int) []float32 {
 // is 0 (e.g. a dimension that rarely changes), the mean squared difference
 // over 2 is used instead. factor (≥ 0; 1 is plain BIC) scales the result.
 // Constant features, or a single frame, give 0.
-func PenaltyForFeatures(x []float32, T, D int, factor float64) (float64, error) {
+func BICPenalty(x []float32, T, D int, factor float64) (float64, error) {
 	if T < 1 || D < 1 || len(x) != T*D {
 		return 0, fmt.Errorf("penalty: %d feature values do not form %d frames of %d dimensions", len(x), T, D)
 	}

@@ -1,12 +1,18 @@
-package segment
+package decode
 
 import (
 	"fmt"
 	"math"
 )
 
-// DecodeOptions controls how per-frame boundary probabilities become signs.
-type DecodeOptions struct {
+// Gap modes for Options.Gaps.
+const (
+	GapsSplit = "split" // split each boundary run between its neighbours, as the authors' demo does
+	GapsKeep  = "keep"  // leave boundary runs as gaps between signs
+)
+
+// Options controls how per-frame boundary probabilities become signs.
+type Options struct {
 	// Threshold: a frame is a boundary frame if its probability is strictly
 	// greater (the reference's classification_threshold, default 0.5).
 	Threshold float64
@@ -25,11 +31,11 @@ type DecodeOptions struct {
 	DropEdgeBoundaries bool
 }
 
-// DefaultDecodeOptions returns signseg's default decoding: the reference
+// DefaultOptions returns signseg's default decoding: the reference
 // demo's threshold 0.5 and split gaps, no minimum sign length, and edge
 // boundaries dropped (the demo keeps them).
-func DefaultDecodeOptions() DecodeOptions {
-	return DecodeOptions{Threshold: 0.5, Gaps: GapsSplit, DropEdgeBoundaries: true}
+func DefaultOptions() Options {
+	return Options{Threshold: 0.5, Gaps: GapsSplit, DropEdgeBoundaries: true}
 }
 
 // FrameSpan is a run of frames [Start, End) with a confidence in [0, 1].
@@ -41,7 +47,7 @@ type FrameSpan struct {
 	Confidence float64
 }
 
-// Decoded is the result of DecodeProbabilities, spans in frame order.
+// Decoded is the result of Probabilities, spans in frame order.
 // Signs never overlap each other, nor do boundaries; under GapsSplit a
 // sign may cover (half of) the boundary runs next to it.
 type Decoded struct {
@@ -49,7 +55,7 @@ type Decoded struct {
 	Boundaries []FrameSpan
 }
 
-// DecodeProbabilities turns one boundary probability per frame into sign and
+// Probabilities turns one boundary probability per frame into sign and
 // boundary spans. The steps, in order:
 //  1. frame i is a boundary frame if p[i] > opt.Threshold;
 //  2. sign runs shorter than opt.MinSignFrames become boundary frames;
@@ -67,7 +73,7 @@ type Decoded struct {
 // Step 3 runs after step 2 so that no step can leave a boundary at an edge;
 // a sign can then be shorter than MinSignFrames only if it is the whole
 // sequence. Probabilities must lie in [0, 1]; an empty input gives no spans.
-func DecodeProbabilities(p []float32, opt DecodeOptions) (Decoded, error) {
+func Probabilities(p []float32, opt Options) (Decoded, error) {
 	if err := opt.check(); err != nil {
 		return Decoded{}, err
 	}
@@ -123,7 +129,7 @@ func DecodeProbabilities(p []float32, opt DecodeOptions) (Decoded, error) {
 }
 
 // check validates the options.
-func (o DecodeOptions) check() error {
+func (o Options) check() error {
 	if !(o.Threshold >= 0 && o.Threshold <= 1) {
 		return fmt.Errorf("decode: threshold %v must be between 0 and 1", o.Threshold)
 	}
@@ -221,4 +227,11 @@ func (d Decoded) ToMS(fps float64, originMS int64) (signs, boundaries []TimeSpan
 		return nil, nil, err
 	}
 	return signs, boundaries, nil
+}
+
+// MSToFrame converts a time in milliseconds to a frame index the way the
+// reference built its ground truth: round(ms/1000·fps), halves to even
+// (Python's round), computed in float64 in that order.
+func MSToFrame(ms int64, fps float64) int {
+	return int(math.RoundToEven(float64(ms) / 1000 * fps))
 }

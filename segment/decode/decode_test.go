@@ -1,4 +1,4 @@
-package segment
+package decode
 
 import (
 	"math"
@@ -46,7 +46,7 @@ func TestDecodeSpecExample(t *testing.T) {
 			[][2]int64{{400, 480}, {600, 640}, {800, 840}}},
 	}
 	for _, tc := range tests {
-		d, err := DecodeProbabilities(p, DecodeOptions{Threshold: 0.5, Gaps: tc.gaps})
+		d, err := Probabilities(p, Options{Threshold: 0.5, Gaps: tc.gaps})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,37 +78,37 @@ func TestDecodeOptions(t *testing.T) {
 	tests := []struct {
 		name   string
 		labels []int
-		opt    DecodeOptions
+		opt    Options
 		signs  [][2]int
 		bounds [][2]int
 	}{
-		{"empty", L(), DecodeOptions{Threshold: 0.5}, [][2]int{}, [][2]int{}},
-		{"all sign", L(0, 0, 0), DecodeOptions{Threshold: 0.5}, [][2]int{{0, 3}}, [][2]int{}},
-		{"all boundary", L(1, 1, 1, 1), DecodeOptions{Threshold: 0.5}, [][2]int{}, [][2]int{{0, 4}}},
-		{"all boundary, edges dropped", L(1, 1, 1, 1, 1, 1), DecodeOptions{Threshold: 0.5, DropEdgeBoundaries: true}, [][2]int{{0, 6}}, [][2]int{}},
-		{"one-frame signs keep", L(0, 1, 0, 1, 0), DecodeOptions{Threshold: 0.5, Gaps: GapsKeep}, [][2]int{{0, 1}, {2, 3}, {4, 5}}, [][2]int{{1, 2}, {3, 4}}},
-		{"one-frame gaps split leave the middle frame", L(0, 1, 0, 1, 0), DecodeOptions{Threshold: 0.5, Gaps: GapsSplit}, [][2]int{{0, 1}, {2, 3}, {4, 5}}, [][2]int{{1, 2}, {3, 4}}},
-		{"odd gap of 3 under split", L(0, 0, 1, 1, 1, 0, 0), DecodeOptions{Threshold: 0.5}, [][2]int{{0, 3}, {4, 7}}, [][2]int{{2, 5}}},
-		{"even gap of 4 under split", L(0, 1, 1, 1, 1, 0), DecodeOptions{Threshold: 0.5}, [][2]int{{0, 3}, {3, 6}}, [][2]int{{1, 5}}},
-		{"odd gap of 5 under split", L(0, 1, 1, 1, 1, 1, 0), DecodeOptions{Threshold: 0.5}, [][2]int{{0, 3}, {4, 7}}, [][2]int{{1, 6}}},
-		{"edge boundaries kept", L(1, 1, 0, 0, 1, 0, 0, 1), DecodeOptions{Threshold: 0.5, Gaps: GapsSplit}, [][2]int{{2, 4}, {5, 7}}, [][2]int{{0, 2}, {4, 5}, {7, 8}}},
-		{"edge boundaries are not absorbed by split", L(1, 0, 0, 1), DecodeOptions{Threshold: 0.5}, [][2]int{{1, 3}}, [][2]int{{0, 1}, {3, 4}}},
-		{"edge boundaries dropped", L(1, 1, 0, 0, 1, 0, 0, 1), DecodeOptions{Threshold: 0.5, Gaps: GapsKeep, DropEdgeBoundaries: true}, [][2]int{{0, 4}, {5, 8}}, [][2]int{{4, 5}}},
-		{"boundary touching frame 1 dropped, frame n-3 kept", L(0, 1, 1, 0, 0, 0, 1, 0, 0), DecodeOptions{Threshold: 0.5, DropEdgeBoundaries: true}, [][2]int{{0, 6}, {7, 9}}, [][2]int{{6, 7}}},
-		{"boundary at frame 2 kept", L(0, 0, 1, 0, 0, 0, 0), DecodeOptions{Threshold: 0.5, Gaps: GapsKeep, DropEdgeBoundaries: true}, [][2]int{{0, 2}, {3, 7}}, [][2]int{{2, 3}}},
-		{"boundary at n-3 kept, at n-2 dropped", L(0, 0, 0, 1, 0, 1, 0), DecodeOptions{Threshold: 0.5, Gaps: GapsKeep, DropEdgeBoundaries: true}, [][2]int{{0, 3}, {4, 7}}, [][2]int{{3, 4}}},
-		{"min sign merges short signs into boundaries", L(0, 0, 0, 1, 0, 1, 0, 0, 0), DecodeOptions{Threshold: 0.5, Gaps: GapsKeep, MinSignFrames: 2}, [][2]int{{0, 3}, {6, 9}}, [][2]int{{3, 6}}},
-		{"min sign, then split", L(0, 0, 0, 1, 0, 1, 0, 0, 0), DecodeOptions{Threshold: 0.5, MinSignFrames: 2}, [][2]int{{0, 4}, {5, 9}}, [][2]int{{3, 6}}},
-		{"min sign 1 is no minimum", L(0, 1, 0), DecodeOptions{Threshold: 0.5, Gaps: GapsKeep, MinSignFrames: 1}, [][2]int{{0, 1}, {2, 3}}, [][2]int{{1, 2}}},
-		{"min sign at the edge, then edge drop", L(0, 0, 1, 0, 0, 0, 0, 0), DecodeOptions{Threshold: 0.5, MinSignFrames: 3, DropEdgeBoundaries: true}, [][2]int{{0, 8}}, [][2]int{}},
-		{"min sign longer than the video", L(0, 0, 0), DecodeOptions{Threshold: 0.5, MinSignFrames: 5}, [][2]int{}, [][2]int{{0, 3}}},
-		{"min sign longer than the video, edges dropped", L(0, 0, 0), DecodeOptions{Threshold: 0.5, MinSignFrames: 5, DropEdgeBoundaries: true}, [][2]int{{0, 3}}, [][2]int{}},
-		{"short video, edges dropped", L(0, 1, 1, 0), DecodeOptions{Threshold: 0.5, DropEdgeBoundaries: true}, [][2]int{{0, 4}}, [][2]int{}},
-		{"empty gaps mode means split", L(0, 1, 1, 0), DecodeOptions{Threshold: 0.5}, [][2]int{{0, 2}, {2, 4}}, [][2]int{{1, 3}}},
+		{"empty", L(), Options{Threshold: 0.5}, [][2]int{}, [][2]int{}},
+		{"all sign", L(0, 0, 0), Options{Threshold: 0.5}, [][2]int{{0, 3}}, [][2]int{}},
+		{"all boundary", L(1, 1, 1, 1), Options{Threshold: 0.5}, [][2]int{}, [][2]int{{0, 4}}},
+		{"all boundary, edges dropped", L(1, 1, 1, 1, 1, 1), Options{Threshold: 0.5, DropEdgeBoundaries: true}, [][2]int{{0, 6}}, [][2]int{}},
+		{"one-frame signs keep", L(0, 1, 0, 1, 0), Options{Threshold: 0.5, Gaps: GapsKeep}, [][2]int{{0, 1}, {2, 3}, {4, 5}}, [][2]int{{1, 2}, {3, 4}}},
+		{"one-frame gaps split leave the middle frame", L(0, 1, 0, 1, 0), Options{Threshold: 0.5, Gaps: GapsSplit}, [][2]int{{0, 1}, {2, 3}, {4, 5}}, [][2]int{{1, 2}, {3, 4}}},
+		{"odd gap of 3 under split", L(0, 0, 1, 1, 1, 0, 0), Options{Threshold: 0.5}, [][2]int{{0, 3}, {4, 7}}, [][2]int{{2, 5}}},
+		{"even gap of 4 under split", L(0, 1, 1, 1, 1, 0), Options{Threshold: 0.5}, [][2]int{{0, 3}, {3, 6}}, [][2]int{{1, 5}}},
+		{"odd gap of 5 under split", L(0, 1, 1, 1, 1, 1, 0), Options{Threshold: 0.5}, [][2]int{{0, 3}, {4, 7}}, [][2]int{{1, 6}}},
+		{"edge boundaries kept", L(1, 1, 0, 0, 1, 0, 0, 1), Options{Threshold: 0.5, Gaps: GapsSplit}, [][2]int{{2, 4}, {5, 7}}, [][2]int{{0, 2}, {4, 5}, {7, 8}}},
+		{"edge boundaries are not absorbed by split", L(1, 0, 0, 1), Options{Threshold: 0.5}, [][2]int{{1, 3}}, [][2]int{{0, 1}, {3, 4}}},
+		{"edge boundaries dropped", L(1, 1, 0, 0, 1, 0, 0, 1), Options{Threshold: 0.5, Gaps: GapsKeep, DropEdgeBoundaries: true}, [][2]int{{0, 4}, {5, 8}}, [][2]int{{4, 5}}},
+		{"boundary touching frame 1 dropped, frame n-3 kept", L(0, 1, 1, 0, 0, 0, 1, 0, 0), Options{Threshold: 0.5, DropEdgeBoundaries: true}, [][2]int{{0, 6}, {7, 9}}, [][2]int{{6, 7}}},
+		{"boundary at frame 2 kept", L(0, 0, 1, 0, 0, 0, 0), Options{Threshold: 0.5, Gaps: GapsKeep, DropEdgeBoundaries: true}, [][2]int{{0, 2}, {3, 7}}, [][2]int{{2, 3}}},
+		{"boundary at n-3 kept, at n-2 dropped", L(0, 0, 0, 1, 0, 1, 0), Options{Threshold: 0.5, Gaps: GapsKeep, DropEdgeBoundaries: true}, [][2]int{{0, 3}, {4, 7}}, [][2]int{{3, 4}}},
+		{"min sign merges short signs into boundaries", L(0, 0, 0, 1, 0, 1, 0, 0, 0), Options{Threshold: 0.5, Gaps: GapsKeep, MinSignFrames: 2}, [][2]int{{0, 3}, {6, 9}}, [][2]int{{3, 6}}},
+		{"min sign, then split", L(0, 0, 0, 1, 0, 1, 0, 0, 0), Options{Threshold: 0.5, MinSignFrames: 2}, [][2]int{{0, 4}, {5, 9}}, [][2]int{{3, 6}}},
+		{"min sign 1 is no minimum", L(0, 1, 0), Options{Threshold: 0.5, Gaps: GapsKeep, MinSignFrames: 1}, [][2]int{{0, 1}, {2, 3}}, [][2]int{{1, 2}}},
+		{"min sign at the edge, then edge drop", L(0, 0, 1, 0, 0, 0, 0, 0), Options{Threshold: 0.5, MinSignFrames: 3, DropEdgeBoundaries: true}, [][2]int{{0, 8}}, [][2]int{}},
+		{"min sign longer than the video", L(0, 0, 0), Options{Threshold: 0.5, MinSignFrames: 5}, [][2]int{}, [][2]int{{0, 3}}},
+		{"min sign longer than the video, edges dropped", L(0, 0, 0), Options{Threshold: 0.5, MinSignFrames: 5, DropEdgeBoundaries: true}, [][2]int{{0, 3}}, [][2]int{}},
+		{"short video, edges dropped", L(0, 1, 1, 0), Options{Threshold: 0.5, DropEdgeBoundaries: true}, [][2]int{{0, 4}}, [][2]int{}},
+		{"empty gaps mode means split", L(0, 1, 1, 0), Options{Threshold: 0.5}, [][2]int{{0, 2}, {2, 4}}, [][2]int{{1, 3}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := DecodeProbabilities(probs(tc.labels, 0.2, 0.8), tc.opt)
+			d, err := Probabilities(probs(tc.labels, 0.2, 0.8), tc.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestDecodeThreshold(t *testing.T) {
 		{1, [][2]int{}},
 	}
 	for _, tc := range tests {
-		d, err := DecodeProbabilities(p, DecodeOptions{Threshold: tc.th, Gaps: GapsKeep})
+		d, err := Probabilities(p, Options{Threshold: tc.th, Gaps: GapsKeep})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestDecodeThreshold(t *testing.T) {
 
 func TestDecodeConfidence(t *testing.T) {
 	p := []float32{0.1, 0.3, 0.8, 0.6, 0.0, 0.2}
-	d, err := DecodeProbabilities(p, DecodeOptions{Threshold: 0.5, Gaps: GapsSplit})
+	d, err := Probabilities(p, Options{Threshold: 0.5, Gaps: GapsSplit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,18 +182,18 @@ func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		p    []float32
-		opt  DecodeOptions
+		opt  Options
 	}{
-		{"NaN probability", []float32{0, nan}, DefaultDecodeOptions()},
-		{"probability above 1", []float32{1.5}, DefaultDecodeOptions()},
-		{"negative probability", []float32{-0.1}, DefaultDecodeOptions()},
-		{"threshold above 1", []float32{0}, DecodeOptions{Threshold: 1.5}},
-		{"threshold NaN", []float32{0}, DecodeOptions{Threshold: math.NaN()}},
-		{"bad gaps", []float32{0}, DecodeOptions{Threshold: 0.5, Gaps: "raw"}},
-		{"negative min sign", []float32{0}, DecodeOptions{Threshold: 0.5, MinSignFrames: -1}},
+		{"NaN probability", []float32{0, nan}, DefaultOptions()},
+		{"probability above 1", []float32{1.5}, DefaultOptions()},
+		{"negative probability", []float32{-0.1}, DefaultOptions()},
+		{"threshold above 1", []float32{0}, Options{Threshold: 1.5}},
+		{"threshold NaN", []float32{0}, Options{Threshold: math.NaN()}},
+		{"bad gaps", []float32{0}, Options{Threshold: 0.5, Gaps: "raw"}},
+		{"negative min sign", []float32{0}, Options{Threshold: 0.5, MinSignFrames: -1}},
 	}
 	for _, tc := range tests {
-		if _, err := DecodeProbabilities(tc.p, tc.opt); err == nil {
+		if _, err := Probabilities(tc.p, tc.opt); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
@@ -209,13 +209,13 @@ func TestDecodeInvariants(t *testing.T) {
 		for i := range p {
 			p[i] = float32(rng.IntN(11)) / 10
 		}
-		opt := DecodeOptions{
+		opt := Options{
 			Threshold:          float64(rng.IntN(11)) / 10,
 			Gaps:               []string{GapsKeep, GapsSplit}[rng.IntN(2)],
 			MinSignFrames:      rng.IntN(5),
 			DropEdgeBoundaries: rng.IntN(2) == 0,
 		}
-		d, err := DecodeProbabilities(p, opt)
+		d, err := Probabilities(p, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,5 +361,26 @@ func TestSpanMS(t *testing.T) {
 	}
 	if _, _, err := (Decoded{Signs: []FrameSpan{{Start: 0, End: 1}}}).ToMS(0, 0); err == nil {
 		t.Error("ToMS with fps 0: no error")
+	}
+}
+
+func TestMSToFrame(t *testing.T) {
+	// Expected values from Python: round(ms / 1000 * fps).
+	tests := []struct {
+		ms   int64
+		fps  float64
+		want int
+	}{
+		{0, 25, 0}, {19, 25, 0}, {20, 25, 0}, {21, 25, 1}, {59, 25, 1}, {60, 25, 2},
+		{100, 25, 2}, {140, 25, 4}, {180, 25, 4}, {220, 25, 6}, {260, 25, 6},
+		{300, 25, 8}, {340, 25, 8}, {380, 25, 10}, {420, 25, 10}, {460, 25, 12},
+		{500, 25, 12}, {1180, 25, 30}, {99980, 25, 2500}, {3599980, 25, 90000},
+		{50, 30, 2}, {150, 30, 4}, {250, 30, 8}, {350, 30, 10}, {1050, 30, 32},
+		{10, 50, 0}, {30, 50, 2}, {50, 50, 2}, {70, 50, 4},
+	}
+	for _, tc := range tests {
+		if got := MSToFrame(tc.ms, tc.fps); got != tc.want {
+			t.Errorf("MSToFrame(%d, %v) = %d, want %d", tc.ms, tc.fps, got, tc.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package segment
+package pelt
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // directCost is the L2 cost of frames [a, b) computed from its definition:
@@ -98,7 +100,7 @@ func TestPELTMatchesBruteForce(t *testing.T) {
 			}
 		}
 		pen := []float64{0, 0.5, 2, 10, 50, 1e4}[rng.IntN(6)]
-		got, err := PELT(ctx, x, T, D, PELTOptions{Penalty: pen, MinSize: minSize, Jump: jump})
+		got, err := Find(ctx, x, T, D, Options{Penalty: pen, MinSize: minSize, Jump: jump})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +135,7 @@ func TestPELTKnown(t *testing.T) {
 		{0, 1, 1, []int{4}}, // zero penalty: splits that gain nothing are not taken
 	}
 	for _, tc := range tests {
-		got, err := PELT(context.Background(), x, 8, 1, PELTOptions{Penalty: tc.pen, Jump: tc.jump, MinSize: tc.min})
+		got, err := Find(context.Background(), x, 8, 1, Options{Penalty: tc.pen, Jump: tc.jump, MinSize: tc.min})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,11 +152,11 @@ func TestPELTRecoversChangepoints(t *testing.T) {
 	for trial := range 20 {
 		T, D := 2000, 8
 		x, truth := piecewise(rng, T, D, 20, 60, 0.1)
-		pen, err := PenaltyForFeatures(x, T, D, 1)
+		pen, err := BICPenalty(x, T, D, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := PELT(context.Background(), x, T, D, PELTOptions{Penalty: pen, MinSize: 2, Jump: 1})
+		got, err := Find(context.Background(), x, T, D, Options{Penalty: pen, MinSize: 2, Jump: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,30 +172,30 @@ func TestPELTErrors(t *testing.T) {
 		name string
 		x    []float32
 		T, D int
-		opt  PELTOptions
+		opt  Options
 	}{
-		{"size mismatch", make([]float32, 5), 2, 2, PELTOptions{}},
-		{"no frames", nil, 0, 1, PELTOptions{}},
-		{"no dimensions", nil, 3, 0, PELTOptions{}},
-		{"negative penalty", make([]float32, 4), 4, 1, PELTOptions{Penalty: -1}},
-		{"NaN penalty", make([]float32, 4), 4, 1, PELTOptions{Penalty: math.NaN()}},
-		{"infinite penalty", make([]float32, 4), 4, 1, PELTOptions{Penalty: math.Inf(1)}},
-		{"NaN feature", []float32{0, float32(math.NaN()), 0, 0}, 4, 1, PELTOptions{}},
-		{"negative jump", make([]float32, 4), 4, 1, PELTOptions{Jump: -1}},
+		{"size mismatch", make([]float32, 5), 2, 2, Options{}},
+		{"no frames", nil, 0, 1, Options{}},
+		{"no dimensions", nil, 3, 0, Options{}},
+		{"negative penalty", make([]float32, 4), 4, 1, Options{Penalty: -1}},
+		{"NaN penalty", make([]float32, 4), 4, 1, Options{Penalty: math.NaN()}},
+		{"infinite penalty", make([]float32, 4), 4, 1, Options{Penalty: math.Inf(1)}},
+		{"NaN feature", []float32{0, float32(math.NaN()), 0, 0}, 4, 1, Options{}},
+		{"negative jump", make([]float32, 4), 4, 1, Options{Jump: -1}},
 	}
 	for _, tc := range tests {
-		if _, err := PELT(ctx, tc.x, tc.T, tc.D, tc.opt); err == nil {
+		if _, err := Find(ctx, tc.x, tc.T, tc.D, tc.opt); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := PELT(cancelled, make([]float32, 100), 100, 1, PELTOptions{Penalty: 1}); err == nil {
+	if _, err := Find(cancelled, make([]float32, 100), 100, 1, Options{Penalty: 1}); err == nil {
 		t.Error("cancelled context: no error")
 	}
 	// One frame, or fewer than 2·MinSize: no changepoints, no error.
 	for _, T := range []int{1, 3} {
-		got, err := PELT(ctx, make([]float32, T), T, 1, PELTOptions{MinSize: 2})
+		got, err := Find(ctx, make([]float32, T), T, 1, Options{MinSize: 2})
 		if err != nil || got != nil {
 			t.Errorf("T=%d: %v, %v", T, got, err)
 		}
@@ -216,22 +218,23 @@ func TestChangepointBoundaries(t *testing.T) {
 		{[]int{2}, 0, 1, nil},
 	}
 	for _, tc := range tests {
-		if got := ChangepointBoundaries(tc.cps, tc.T, tc.dil); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("ChangepointBoundaries(%v, %d, %d) = %v, want %v", tc.cps, tc.T, tc.dil, got, tc.want)
+		if got := Boundaries(tc.cps, tc.T, tc.dil); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Boundaries(%v, %d, %d) = %v, want %v", tc.cps, tc.T, tc.dil, got, tc.want)
 		}
 	}
 	// Through the decoder: changepoints 10 and 20 in 30 frames, dilated by
 	// one, split: three signs meeting exactly at the changepoints.
-	d, err := DecodeProbabilities(ChangepointBoundaries([]int{10, 20}, 30, 1), DefaultDecodeOptions())
+	d, err := decode.Probabilities(Boundaries([]int{10, 20}, 30, 1), decode.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := spans(d.Signs); !reflect.DeepEqual(got, [][2]int{{0, 10}, {10, 20}, {20, 30}}) {
+	want := []decode.FrameSpan{{Start: 0, End: 10, Confidence: 1}, {Start: 10, End: 20, Confidence: 1}, {Start: 20, End: 30, Confidence: 1}}
+	if got := d.Signs; !reflect.DeepEqual(got, want) {
 		t.Errorf("signs %v, want [0,10) [10,20) [20,30)", got)
 	}
 }
 
-func TestPenaltyForFeatures(t *testing.T) {
+func TestBICPenalty(t *testing.T) {
 	// Gaussian noise of standard deviation 1 and 3 in two dimensions, with
 	// steps every 200 frames added: the robust estimate ignores the steps, so the penalty is
 	// close to (3/2)·(1+9)·ln T.
@@ -243,7 +246,7 @@ func TestPenaltyForFeatures(t *testing.T) {
 		x[t*D] = float32(step + rng.NormFloat64())
 		x[t*D+1] = float32(-step + 3*rng.NormFloat64())
 	}
-	got, err := PenaltyForFeatures(x, T, D, 1)
+	got, err := BICPenalty(x, T, D, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,19 +254,19 @@ func TestPenaltyForFeatures(t *testing.T) {
 	if math.Abs(got-want) > 0.05*want {
 		t.Errorf("penalty %v, want about %v", got, want)
 	}
-	half, err := PenaltyForFeatures(x, T, D, 0.5)
+	half, err := BICPenalty(x, T, D, 0.5)
 	if err != nil || math.Abs(half-got/2) > 1e-9*got {
 		t.Errorf("factor 0.5: %v, want %v", half, got/2)
 	}
 	// A dimension whose differences are mostly 0 falls back to the mean
 	// squared difference: diffs 0,0,0,4 → 16/4/2 = 2; (D+1)/D = 2.
-	got, err = PenaltyForFeatures([]float32{0, 0, 0, 0, 4}, 5, 1, 1)
+	got, err = BICPenalty([]float32{0, 0, 0, 0, 4}, 5, 1, 1)
 	if err != nil || math.Abs(got-2*2*math.Log(5)) > 1e-12 {
 		t.Errorf("fallback: %v, %v; want %v", got, err, 2*2*math.Log(5))
 	}
 	// Constant features need no penalty; one frame has nothing to split.
 	for _, x := range [][]float32{{7, 7, 7, 7}, {1}} {
-		if got, err := PenaltyForFeatures(x, len(x), 1, 1); err != nil || got != 0 {
+		if got, err := BICPenalty(x, len(x), 1, 1); err != nil || got != 0 {
 			t.Errorf("%v: %v, %v", x, got, err)
 		}
 	}
@@ -272,8 +275,8 @@ func TestPenaltyForFeatures(t *testing.T) {
 		T, D int
 		f    float64
 	}{{[]float32{1, 2}, 3, 1, 1}, {[]float32{1, 2}, 2, 1, -1}, {[]float32{1, float32(math.Inf(1))}, 2, 1, 1}} {
-		if _, err := PenaltyForFeatures(bad.x, bad.T, bad.D, bad.f); err == nil {
-			t.Errorf("PenaltyForFeatures(%v, %d, %d, %v): no error", bad.x, bad.T, bad.D, bad.f)
+		if _, err := BICPenalty(bad.x, bad.T, bad.D, bad.f); err == nil {
+			t.Errorf("BICPenalty(%v, %d, %d, %v): no error", bad.x, bad.T, bad.D, bad.f)
 		}
 	}
 }
@@ -288,15 +291,15 @@ func BenchmarkPELT(b *testing.B) {
 		b.Run(fmt.Sprintf("T=%d", T), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(21, 22))
 			x, _ := piecewise(rng, T, D, 10, 40, 1)
-			pen, err := PenaltyForFeatures(x, T, D, 1)
+			pen, err := BICPenalty(x, T, D, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
-			opt := PELTOptions{Penalty: pen, MinSize: 2, Jump: 2}
+			opt := Options{Penalty: pen, MinSize: 2, Jump: 2}
 			var cps []int
 			b.ResetTimer()
 			for b.Loop() {
-				cps, err = PELT(context.Background(), x, T, D, opt)
+				cps, err = Find(context.Background(), x, T, D, opt)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -310,12 +313,12 @@ func BenchmarkPELT(b *testing.B) {
 		T := 11250
 		rng := rand.New(rand.NewPCG(23, 24))
 		x, _ := piecewise(rng, T, D, T, T, 1)
-		pen, err := PenaltyForFeatures(x, T, D, 1)
+		pen, err := BICPenalty(x, T, D, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, err := PELT(context.Background(), x, T, D, PELTOptions{Penalty: pen, MinSize: 2, Jump: 2}); err != nil {
+			if _, err := Find(context.Background(), x, T, D, Options{Penalty: pen, MinSize: 2, Jump: 2}); err != nil {
 				b.Fatal(err)
 			}
 		}

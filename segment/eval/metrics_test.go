@@ -1,4 +1,4 @@
-package segment
+package eval
 
 import (
 	"math"
@@ -20,7 +20,7 @@ var (
 )
 
 func TestEvaluateWorkedExample(t *testing.T) {
-	r, err := Evaluate([]EvalVideo{{Name: "worked", Pred: workedPred, GT: workedGT, GTEval: workedGT}})
+	r, err := Evaluate([]Video{{Name: "worked", Pred: workedPred, GT: workedGT, GTEval: workedGT}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestSignThresholdExactFloat(t *testing.T) {
 	// but not above a literal 0.65.
 	pred := append(make([]int, 13), 1, 1, 1, 1, 1, 1, 1)
 	gt := make([]int, 20)
-	r, err := Evaluate([]EvalVideo{{Pred: pred, GT: gt, GTEval: gt}})
+	r, err := Evaluate([]Video{{Pred: pred, GT: gt, GTEval: gt}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestBoundaryDistanceInclusive(t *testing.T) {
 	// Runs [3,4) and [4,5): centres 3.5 and 4.5, distance exactly 1.
 	pred := []int{0, 0, 0, 1, 0, 0, 0, 0}
 	gt := []int{0, 0, 0, 0, 1, 0, 0, 0}
-	r, err := Evaluate([]EvalVideo{{Pred: pred, GT: gt, GTEval: gt}})
+	r, err := Evaluate([]Video{{Pred: pred, GT: gt, GTEval: gt}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,9 +208,9 @@ func TestBoundariesWithoutReference(t *testing.T) {
 	// Video a: 2 predicted boundaries, none in the reference (the
 	// reference crashes here; every prediction is a false positive and the
 	// video is left out of Dist). Video b: one boundary 2 frames off.
-	a := EvalVideo{Name: "a", Pred: []int{0, 1, 0, 0, 1, 0}, GT: make([]int, 6), GTEval: make([]int, 6)}
-	b := EvalVideo{Name: "b", Pred: []int{0, 0, 1, 0, 0, 0}, GT: []int{1, 0, 0, 0, 0, 0}, GTEval: []int{1, 0, 0, 0, 0, 0}}
-	r, err := Evaluate([]EvalVideo{a})
+	a := Video{Name: "a", Pred: []int{0, 1, 0, 0, 1, 0}, GT: make([]int, 6), GTEval: make([]int, 6)}
+	b := Video{Name: "b", Pred: []int{0, 0, 1, 0, 0, 0}, GT: []int{1, 0, 0, 0, 0, 0}, GTEval: []int{1, 0, 0, 0, 0, 0}}
+	r, err := Evaluate([]Video{a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestBoundariesWithoutReference(t *testing.T) {
 	if r.MF1B != 0 || r.Dist != 0 {
 		t.Errorf("mF1B %v dist %v, want 0 and 0", r.MF1B, r.Dist)
 	}
-	r, err = Evaluate([]EvalVideo{a, b})
+	r, err = Evaluate([]Video{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestBoundariesWithoutReference(t *testing.T) {
 		t.Errorf("threshold 2: %+v", s)
 	}
 	// No predictions at all: FN only, Dist 0 for the video.
-	r, err = Evaluate([]EvalVideo{{Pred: make([]int, 6), GT: b.GT, GTEval: b.GT}})
+	r, err = Evaluate([]Video{{Pred: make([]int, 6), GT: b.GT, GTEval: b.GT}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestSignEdgeCases(t *testing.T) {
 	// All-boundary prediction and reference: no signs anywhere, so the
 	// video is left out of IoU (the reference gives NaN).
 	ones := []int{1, 1, 1}
-	r, err := Evaluate([]EvalVideo{{Pred: ones, GT: ones, GTEval: ones}})
+	r, err := Evaluate([]Video{{Pred: ones, GT: ones, GTEval: ones}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestSignEdgeCases(t *testing.T) {
 		t.Errorf("no signs: IoU %v signs %d mF1S %v", r.IoU, r.SignsPred, r.MF1S)
 	}
 	// Predicted signs without reference signs: all FP, IoU mean 0.
-	r, err = Evaluate([]EvalVideo{{Pred: []int{0, 1, 0}, GT: ones, GTEval: ones}})
+	r, err = Evaluate([]Video{{Pred: []int{0, 1, 0}, GT: ones, GTEval: ones}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestSignEdgeCases(t *testing.T) {
 	}
 	// Disjoint signs get a negative hull IoU and are still matched; the
 	// mean IoU keeps it: pred [0,2), gt [4,6): (2−4)/(6−0) = −1/3.
-	r, err = Evaluate([]EvalVideo{{Pred: []int{0, 0, 1, 1, 1, 1}, GT: []int{1, 1, 1, 1, 0, 0}, GTEval: []int{1, 1, 1, 1, 0, 0}}})
+	r, err = Evaluate([]Video{{Pred: []int{0, 0, 1, 1, 1, 1}, GT: []int{1, 1, 1, 1, 0, 0}, GTEval: []int{1, 1, 1, 1, 0, 0}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestSignEdgeCases(t *testing.T) {
 	// max(rows, cols) − matched is 2 − 1 = 1 here, so one zero is added.
 	// pred sign [0,6); gt signs [0,2) [3,4) [5,6): best IoU 2/6 = 1/3.
 	gt := []int{0, 0, 1, 0, 1, 0}
-	r, err = Evaluate([]EvalVideo{{Pred: make([]int, 6), GT: gt, GTEval: gt}})
+	r, err = Evaluate([]Video{{Pred: make([]int, 6), GT: gt, GTEval: gt}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestMF1BReferenceFloatOrder(t *testing.T) {
 	for _, f := range []int{4, 50, 90, 130, 170} {
 		pred[f] = 1
 	}
-	r, err := Evaluate([]EvalVideo{{Pred: pred, GT: gt, GTEval: gt}})
+	r, err := Evaluate([]Video{{Pred: pred, GT: gt, GTEval: gt}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestEvaluateMatchesReference(t *testing.T) {
 		n := 1 + rng.IntN(40)
 		pred, gt := randomLabels(rng, n), randomLabels(rng, n)
 		gtEval := DilateBoundaries(gt)
-		r, err := Evaluate([]EvalVideo{{Pred: pred, GT: gt, GTEval: gtEval}})
+		r, err := Evaluate([]Video{{Pred: pred, GT: gt, GTEval: gtEval}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -575,7 +575,7 @@ func TestEvaluateProperties(t *testing.T) {
 	for trial := range 200 {
 		// A perfect prediction scores 100 everywhere (a video needs both a
 		// sign and a boundary).
-		var videos []EvalVideo
+		var videos []Video
 		for range 1 + rng.IntN(5) {
 			var l []int
 			for {
@@ -584,7 +584,7 @@ func TestEvaluateProperties(t *testing.T) {
 					break
 				}
 			}
-			videos = append(videos, EvalVideo{Pred: l, GT: l, GTEval: l})
+			videos = append(videos, Video{Pred: l, GT: l, GTEval: l})
 		}
 		r, err := Evaluate(videos)
 		if err != nil {
@@ -600,7 +600,7 @@ func TestEvaluateProperties(t *testing.T) {
 		for range 2 + rng.IntN(6) {
 			n := 1 + rng.IntN(60)
 			gt := randomLabels(rng, n)
-			v, err := NewEvalVideo("v", randomLabels(rng, n), gt, 0)
+			v, err := NewVideo("v", randomLabels(rng, n), gt, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -627,7 +627,7 @@ func TestEvaluateProperties(t *testing.T) {
 		// per-video counts.
 		var sum [4]int
 		for _, v := range videos {
-			one, err := Evaluate([]EvalVideo{v})
+			one, err := Evaluate([]Video{v})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -655,8 +655,8 @@ func TestEvaluateSymmetry(t *testing.T) {
 	for trial := range 2000 {
 		n := 1 + rng.IntN(40)
 		a, b := randomLabels(rng, n), randomLabels(rng, n)
-		r1, err1 := Evaluate([]EvalVideo{{Pred: a, GT: b, GTEval: b}})
-		r2, err2 := Evaluate([]EvalVideo{{Pred: b, GT: a, GTEval: a}})
+		r1, err1 := Evaluate([]Video{{Pred: a, GT: b, GTEval: b}})
+		r2, err2 := Evaluate([]Video{{Pred: b, GT: a, GTEval: a}})
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -683,7 +683,7 @@ func TestNewEvalVideo(t *testing.T) {
 	// first: the boundary at full frame 1 widens into frame 2 = cut frame 0.
 	full := []int{0, 1, 0, 0, 0, 0, 0, 0}
 	pred := []int{0, 0, 0, 0, 0}
-	v, err := NewEvalVideo("x", pred, full, 2)
+	v, err := NewVideo("x", pred, full, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -696,17 +696,17 @@ func TestNewEvalVideo(t *testing.T) {
 	// CutEndpoints is applied with the cut dilated labels: the reference has
 	// a boundary in the first four frames, so a leading predicted boundary
 	// stays; at the end there is none, so the trailing one goes.
-	v, err = NewEvalVideo("x", []int{1, 0, 0, 0, 1}, full, 2)
+	v, err = NewVideo("x", []int{1, 0, 0, 0, 1}, full, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []int{1, 0, 0, 0, 0}; !reflect.DeepEqual(v.Pred, want) {
 		t.Errorf("Pred = %v, want %v", v.Pred, want)
 	}
-	if _, err := NewEvalVideo("x", pred, full, 4); err == nil {
+	if _, err := NewVideo("x", pred, full, 4); err == nil {
 		t.Error("prediction past the end: no error")
 	}
-	if _, err := NewEvalVideo("x", pred, full, -1); err == nil {
+	if _, err := NewVideo("x", pred, full, -1); err == nil {
 		t.Error("negative offset: no error")
 	}
 }
@@ -714,15 +714,15 @@ func TestNewEvalVideo(t *testing.T) {
 func TestEvaluateErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		v    EvalVideo
+		v    Video
 	}{
-		{"empty", EvalVideo{}},
-		{"lengths", EvalVideo{Pred: []int{0, 1}, GT: []int{0}, GTEval: []int{0, 1}}},
-		{"value", EvalVideo{Pred: []int{0, 2}, GT: []int{0, 1}, GTEval: []int{0, 1}}},
-		{"ignore label", EvalVideo{Pred: []int{0, 1}, GT: []int{-100, 1}, GTEval: []int{0, 1}}},
+		{"empty", Video{}},
+		{"lengths", Video{Pred: []int{0, 1}, GT: []int{0}, GTEval: []int{0, 1}}},
+		{"value", Video{Pred: []int{0, 2}, GT: []int{0, 1}, GTEval: []int{0, 1}}},
+		{"ignore label", Video{Pred: []int{0, 1}, GT: []int{-100, 1}, GTEval: []int{0, 1}}},
 	}
 	for _, tc := range tests {
-		if _, err := Evaluate([]EvalVideo{tc.v}); err == nil {
+		if _, err := Evaluate([]Video{tc.v}); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
@@ -748,12 +748,12 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 		return l[:90000]
 	}
-	v, err := NewEvalVideo("hour", labels(), labels(), 0)
+	v, err := NewVideo("hour", labels(), labels(), 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := Evaluate([]EvalVideo{v}); err != nil {
+		if _, err := Evaluate([]Video{v}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,27 +1,22 @@
-package segment
+package eval
 
 import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // gapBoundaryFrames is the reference's limit: unannotated gaps shorter than
 // this many frames between two signs are boundary frames.
 const gapBoundaryFrames = 6
 
-// MSToFrame converts a time in milliseconds to a frame index the way the
-// reference built its ground truth: round(ms/1000·fps), halves to even
-// (Python's round), computed in float64 in that order.
-func MSToFrame(ms int64, fps float64) int {
-	return int(math.RoundToEven(float64(ms) / 1000 * fps))
-}
-
 // FrameLabels turns sign annotations into n frame labels (0 sign, 1
 // boundary) at fps, the way the reference's parse_glosses builds BSLCP
 // ground truth from the RH-IDgloss and LH-IDgloss tiers. Within each tier,
 // in order of start time:
-//   - each annotation's start frame and end frame (MSToFrame) are boundary
+//   - each annotation's start frame and end frame (decode.MSToFrame) are boundary
 //     frames;
 //   - if fewer than 6 frames lie strictly between the previous annotation's
 //     end frame (the latest end so far) and this annotation's start frame,
@@ -35,7 +30,7 @@ func MSToFrame(ms int64, fps float64) int {
 // (The reference also carries the previous end from the last annotation of
 // one tier, and one file, to the first of the next; that accident is not
 // reproduced.) Frames at or beyond n are ignored. Confidence is ignored.
-func FrameLabels(tiers [][]TimeSpan, n int, fps float64) ([]int, error) {
+func FrameLabels(tiers [][]decode.TimeSpan, n int, fps float64) ([]int, error) {
 	if !(fps > 0 && !math.IsInf(fps, 1)) {
 		return nil, fmt.Errorf("labels: frame rate %v must be a positive number", fps)
 	}
@@ -49,7 +44,7 @@ func FrameLabels(tiers [][]TimeSpan, n int, fps float64) ([]int, error) {
 		}
 	}
 	for t, tier := range tiers {
-		anns := append([]TimeSpan(nil), tier...)
+		anns := append([]decode.TimeSpan(nil), tier...)
 		for _, a := range anns {
 			if a.BeginMS < 0 || a.EndMS < a.BeginMS {
 				return nil, fmt.Errorf("labels: tier %d has an annotation from %d ms to %d ms; times must be ≥ 0 and end at or after the start", t+1, a.BeginMS, a.EndMS)
@@ -58,7 +53,7 @@ func FrameLabels(tiers [][]TimeSpan, n int, fps float64) ([]int, error) {
 		sort.SliceStable(anns, func(i, j int) bool { return anns[i].BeginMS < anns[j].BeginMS })
 		prevEnd := -1 // latest end frame so far; -1: none yet
 		for _, a := range anns {
-			s, e := MSToFrame(a.BeginMS, fps), MSToFrame(a.EndMS, fps)
+			s, e := decode.MSToFrame(a.BeginMS, fps), decode.MSToFrame(a.EndMS, fps)
 			if prevEnd >= 0 && s-(prevEnd+1) < gapBoundaryFrames {
 				for f := prevEnd + 1; f < s; f++ {
 					mark(f)

@@ -1,8 +1,10 @@
-package segment
+package eval
 
 import (
 	"fmt"
 	"sort"
+
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // BaselineUniform is the name of the uniform baseline (signseg eval
@@ -30,13 +32,13 @@ const BaselineUniform = "uniform"
 // The result is a tier of signs in the reference's time base, to be turned
 // into frame labels with FrameLabels like any predicted tier. Confidence is
 // 0. fps must be positive; annotations must have 0 ≤ begin ≤ end.
-func UniformBaseline(ref [][]TimeSpan, fps float64) ([]TimeSpan, error) {
-	var all []TimeSpan
+func UniformBaseline(ref [][]decode.TimeSpan, fps float64) ([]decode.TimeSpan, error) {
+	var all []decode.TimeSpan
 	lastEnd := -1
 	for _, tier := range ref {
 		for _, a := range tier {
 			all = append(all, a)
-			lastEnd = max(lastEnd, MSToFrame(a.EndMS, fps))
+			lastEnd = max(lastEnd, decode.MSToFrame(a.EndMS, fps))
 		}
 	}
 	// FrameLabels validates fps and the annotations; its labels give k.
@@ -55,7 +57,7 @@ func UniformBaseline(ref [][]TimeSpan, fps float64) ([]TimeSpan, error) {
 	}
 	var spans []span
 	for _, a := range all {
-		s, e := MSToFrame(a.BeginMS, fps), MSToFrame(a.EndMS, fps)
+		s, e := decode.MSToFrame(a.BeginMS, fps), decode.MSToFrame(a.EndMS, fps)
 		if n := len(spans); n > 0 && s-(spans[n-1].last+1) < gapBoundaryFrames {
 			sp := &spans[n-1]
 			sp.endMS = max(sp.endMS, a.EndMS)
@@ -65,14 +67,14 @@ func UniformBaseline(ref [][]TimeSpan, fps float64) ([]TimeSpan, error) {
 		spans = append(spans, span{beginMS: a.BeginMS, endMS: a.EndMS, first: s, last: e})
 	}
 
-	var out []TimeSpan
+	var out []decode.TimeSpan
 	for _, sp := range spans {
 		k := max(len(SignRuns(labels[sp.first:sp.last+1])), 1)
 		d := sp.endMS - sp.beginMS
 		prev := sp.beginMS
 		for i := 1; i <= k; i++ {
 			cut := sp.beginMS + d*int64(i)/int64(k)
-			out = append(out, TimeSpan{BeginMS: prev, EndMS: cut})
+			out = append(out, decode.TimeSpan{BeginMS: prev, EndMS: cut})
 			prev = cut
 		}
 	}

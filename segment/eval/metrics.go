@@ -1,4 +1,4 @@
-package segment
+package eval
 
 import (
 	"container/heap"
@@ -141,29 +141,29 @@ func BoundaryThresholds() []float64 { return append([]float64(nil), boundaryThre
 // reference computes them (NumPy arange(0.4, 0.76, 0.05)).
 func SignThresholds() []float64 { return append([]float64(nil), signThresholds[:]...) }
 
-// EvalVideo holds one video's frame labels for Evaluate; all three have the
+// Video holds one video's frame labels for Evaluate; all three have the
 // same length and hold only 0 (sign) and 1 (boundary).
-type EvalVideo struct {
+type Video struct {
 	Name   string // used in error messages
 	Pred   []int  // predicted labels (the reference applies CutEndpoints first)
 	GT     []int  // reference labels, for the sign metrics
 	GTEval []int  // dilated reference labels, for the boundary metrics and Acc
 }
 
-// NewEvalVideo builds the reference's evaluation inputs for one video:
+// NewVideo builds the reference's evaluation inputs for one video:
 // pred covers frames [offset, offset+len(pred)) of a video whose full-length
 // reference labels are gtFull. GTEval is DilateBoundaries(gtFull) cut to that
 // range (dilating before cutting, as the reference does), GT is gtFull cut to
 // it, and Pred is CutEndpoints(pred, GTEval). The paper uses offset 8 and
 // len(pred) = len(gtFull) − 15; labels that cover the whole video use
 // offset 0 and equal lengths.
-func NewEvalVideo(name string, pred, gtFull []int, offset int) (EvalVideo, error) {
+func NewVideo(name string, pred, gtFull []int, offset int) (Video, error) {
 	if offset < 0 || offset+len(pred) > len(gtFull) {
-		return EvalVideo{}, fmt.Errorf("evaluate %s: %d predicted frames from frame %d do not fit in %d reference frames; give labels for the same video and frame rate", name, len(pred), offset, len(gtFull))
+		return Video{}, fmt.Errorf("evaluate %s: %d predicted frames from frame %d do not fit in %d reference frames; give labels for the same video and frame rate", name, len(pred), offset, len(gtFull))
 	}
 	gtEval := DilateBoundaries(gtFull)[offset : offset+len(pred)]
 	gt := slices.Clone(gtFull[offset : offset+len(pred)])
-	return EvalVideo{Name: name, Pred: CutEndpoints(pred, gtEval), GT: gt, GTEval: gtEval}, nil
+	return Video{Name: name, Pred: CutEndpoints(pred, gtEval), GT: gt, GTEval: gtEval}, nil
 }
 
 // ThresholdScore is the score at one threshold, counts summed over videos.
@@ -176,8 +176,8 @@ type ThresholdScore struct {
 	F1         float64 // unrounded for boundaries; rounded to 2 decimals for signs, as the reference does
 }
 
-// EvalReport holds the paper's metrics over a set of videos.
-type EvalReport struct {
+// Report holds the paper's metrics over a set of videos.
+type Report struct {
 	Videos int
 	Frames int
 
@@ -215,8 +215,8 @@ type EvalReport struct {
 // reference boundaries counts every prediction as a false positive and is
 // left out of Dist; a video with neither predicted nor reference signs is
 // left out of IoU; precision or recall over zero items is 0.
-func Evaluate(videos []EvalVideo) (EvalReport, error) {
-	var r EvalReport
+func Evaluate(videos []Video) (Report, error) {
+	var r Report
 	r.Videos = len(videos)
 	var bTP, bFP, bFN [4]int
 	var sTP, sFP, sFN [8]int
@@ -224,7 +224,7 @@ func Evaluate(videos []EvalVideo) (EvalReport, error) {
 	var dists, widthPred, widthGT, ious []float64
 	for _, v := range videos {
 		if err := v.check(); err != nil {
-			return EvalReport{}, err
+			return Report{}, err
 		}
 		r.Frames += len(v.Pred)
 		for i := range v.Pred {
@@ -325,7 +325,7 @@ func Evaluate(videos []EvalVideo) (EvalReport, error) {
 }
 
 // check validates one video's labels.
-func (v EvalVideo) check() error {
+func (v Video) check() error {
 	name := v.Name
 	if name == "" {
 		name = "video"

@@ -1,31 +1,12 @@
-package segment
+package eval
 
 import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
-)
 
-func TestMSToFrame(t *testing.T) {
-	// Expected values from Python: round(ms / 1000 * fps).
-	tests := []struct {
-		ms   int64
-		fps  float64
-		want int
-	}{
-		{0, 25, 0}, {19, 25, 0}, {20, 25, 0}, {21, 25, 1}, {59, 25, 1}, {60, 25, 2},
-		{100, 25, 2}, {140, 25, 4}, {180, 25, 4}, {220, 25, 6}, {260, 25, 6},
-		{300, 25, 8}, {340, 25, 8}, {380, 25, 10}, {420, 25, 10}, {460, 25, 12},
-		{500, 25, 12}, {1180, 25, 30}, {99980, 25, 2500}, {3599980, 25, 90000},
-		{50, 30, 2}, {150, 30, 4}, {250, 30, 8}, {350, 30, 10}, {1050, 30, 32},
-		{10, 50, 0}, {30, 50, 2}, {50, 50, 2}, {70, 50, 4},
-	}
-	for _, tc := range tests {
-		if got := MSToFrame(tc.ms, tc.fps); got != tc.want {
-			t.Errorf("MSToFrame(%d, %v) = %d, want %d", tc.ms, tc.fps, got, tc.want)
-		}
-	}
-}
+	"github.com/signseg/signseg/segment/decode"
+)
 
 // ones returns n labels with 1 at the given frames.
 func ones(n int, frames ...int) []int {
@@ -39,29 +20,29 @@ func ones(n int, frames ...int) []int {
 func TestFrameLabels(t *testing.T) {
 	tests := []struct {
 		name  string
-		tiers [][]TimeSpan
+		tiers [][]decode.TimeSpan
 		n     int
 		want  []int
 	}{
 		{"no tiers", nil, 4, ones(4)},
-		{"start and end frames", [][]TimeSpan{{{BeginMS: 100, EndMS: 500}}}, 20, ones(20, 2, 12)},
+		{"start and end frames", [][]decode.TimeSpan{{{BeginMS: 100, EndMS: 500}}}, 20, ones(20, 2, 12)},
 		{
 			// Gap of 5 frames (13–17) is a boundary; then a gap of 6 (26–31) is not.
-			"short gaps", [][]TimeSpan{{{BeginMS: 100, EndMS: 500}, {BeginMS: 700, EndMS: 1000}, {BeginMS: 1300, EndMS: 1400}}}, 40,
+			"short gaps", [][]decode.TimeSpan{{{BeginMS: 100, EndMS: 500}, {BeginMS: 700, EndMS: 1000}, {BeginMS: 1300, EndMS: 1400}}}, 40,
 			ones(40, 2, 12, 13, 14, 15, 16, 17, 18, 25, 32, 35),
 		},
-		{"touching annotations", [][]TimeSpan{{{BeginMS: 0, EndMS: 200}, {BeginMS: 200, EndMS: 400}}}, 12, ones(12, 0, 5, 10)},
-		{"unsorted tier", [][]TimeSpan{{{BeginMS: 700, EndMS: 1000}, {BeginMS: 100, EndMS: 500}}}, 30, ones(30, 2, 12, 13, 14, 15, 16, 17, 18, 25)},
-		{"two hands overlapping: union of all ends", [][]TimeSpan{{{BeginMS: 0, EndMS: 400}}, {{BeginMS: 200, EndMS: 600}}}, 20, ones(20, 0, 5, 10, 15)},
+		{"touching annotations", [][]decode.TimeSpan{{{BeginMS: 0, EndMS: 200}, {BeginMS: 200, EndMS: 400}}}, 12, ones(12, 0, 5, 10)},
+		{"unsorted tier", [][]decode.TimeSpan{{{BeginMS: 700, EndMS: 1000}, {BeginMS: 100, EndMS: 500}}}, 30, ones(30, 2, 12, 13, 14, 15, 16, 17, 18, 25)},
+		{"two hands overlapping: union of all ends", [][]decode.TimeSpan{{{BeginMS: 0, EndMS: 400}}, {{BeginMS: 200, EndMS: 600}}}, 20, ones(20, 0, 5, 10, 15)},
 		{
 			// RH has a 1-frame gap at frame 11; LH signs across it, but
 			// tiers are labelled independently, so frame 11 is a boundary.
-			"short gap on one hand", [][]TimeSpan{{{BeginMS: 0, EndMS: 400}, {BeginMS: 480, EndMS: 800}}, {{BeginMS: 200, EndMS: 1000}}}, 30,
+			"short gap on one hand", [][]decode.TimeSpan{{{BeginMS: 0, EndMS: 400}, {BeginMS: 480, EndMS: 800}}, {{BeginMS: 200, EndMS: 1000}}}, 30,
 			ones(30, 0, 5, 10, 11, 12, 20, 25),
 		},
-		{"frames past n ignored", [][]TimeSpan{{{BeginMS: 100, EndMS: 500}, {BeginMS: 600, EndMS: 900}}}, 14, ones(14, 2, 12, 13)},
-		{"zero-length annotation", [][]TimeSpan{{{BeginMS: 200, EndMS: 200}}}, 8, ones(8, 5)},
-		{"empty video", [][]TimeSpan{{{BeginMS: 0, EndMS: 200}}}, 0, ones(0)},
+		{"frames past n ignored", [][]decode.TimeSpan{{{BeginMS: 100, EndMS: 500}, {BeginMS: 600, EndMS: 900}}}, 14, ones(14, 2, 12, 13)},
+		{"zero-length annotation", [][]decode.TimeSpan{{{BeginMS: 200, EndMS: 200}}}, 8, ones(8, 5)},
+		{"empty video", [][]decode.TimeSpan{{{BeginMS: 0, EndMS: 200}}}, 0, ones(0)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,10 +59,10 @@ func TestFrameLabels(t *testing.T) {
 
 // refParseGlosses is the reference's parse_glosses loop for one tier of
 // sorted annotations: it returns the boundary frame list it builds.
-func refParseGlosses(anns []TimeSpan, fps float64) []int {
+func refParseGlosses(anns []decode.TimeSpan, fps float64) []int {
 	var times []int
 	endOld := 0
-	r := func(ms int64) int { return MSToFrame(ms, fps) }
+	r := func(ms int64) int { return decode.MSToFrame(ms, fps) }
 	for _, a := range anns {
 		if endOld == 0 {
 			endOld = r(a.EndMS) + 1
@@ -101,15 +82,15 @@ func refParseGlosses(anns []TimeSpan, fps float64) []int {
 func TestFrameLabelsMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for trial := range 1000 {
-		var tiers [][]TimeSpan
+		var tiers [][]decode.TimeSpan
 		n := 0
 		for range 1 + rng.IntN(2) {
-			var tier []TimeSpan
+			var tier []decode.TimeSpan
 			ms := int64(rng.IntN(500))
 			for range rng.IntN(8) {
 				b := ms + int64(rng.IntN(400)) // gaps of 0–16 frames
 				e := b + 40 + int64(rng.IntN(1000))
-				tier = append(tier, TimeSpan{BeginMS: b, EndMS: e})
+				tier = append(tier, decode.TimeSpan{BeginMS: b, EndMS: e})
 				ms = e
 			}
 			tiers = append(tiers, tier)
@@ -134,14 +115,14 @@ func TestFrameLabelsMatchesReference(t *testing.T) {
 func TestFrameLabelsErrors(t *testing.T) {
 	tests := []struct {
 		name  string
-		tiers [][]TimeSpan
+		tiers [][]decode.TimeSpan
 		n     int
 		fps   float64
 	}{
 		{"fps 0", nil, 5, 0},
 		{"negative frames", nil, -1, 25},
-		{"end before start", [][]TimeSpan{{{BeginMS: 500, EndMS: 400}}}, 5, 25},
-		{"negative time", [][]TimeSpan{{{BeginMS: -40, EndMS: 400}}}, 5, 25},
+		{"end before start", [][]decode.TimeSpan{{{BeginMS: 500, EndMS: 400}}}, 5, 25},
+		{"negative time", [][]decode.TimeSpan{{{BeginMS: -40, EndMS: 400}}}, 5, 25},
 	}
 	for _, tc := range tests {
 		if _, err := FrameLabels(tc.tiers, tc.n, tc.fps); err == nil {
