@@ -9,8 +9,18 @@
 // features, as in the authors' follow-up work (Renz et al., CVPRW 2021).
 //
 // Models are folders holding a manifest (model.json, see Manifest) and ONNX
-// files; they run through ONNX Runtime, whose one process-wide environment
-// is owned by internal/ortenv. The built-in model "motion" needs no files.
+// files; they run through ONNX Runtime (internal/ortsession), whose one
+// process-wide environment is owned by internal/ortenv. The built-in model
+// "motion" needs no files.
+//
+// A Segmenter has two seams. Its FeatureExtractor, chosen by the manifest's
+// feature kind (FeatureSpec.Kind), turns frames into features: the paper's
+// clip model is one kind, and a new kind is one entry in featureKinds. Its
+// scorer, chosen by the decoder, turns features into a boundary score per
+// frame: the temporal model's probability (DecoderThreshold) or
+// changepoints (DecoderChangepoint).
+// Package decode then makes spans of the scores; package eval scores spans
+// against a reference, and package pelt finds changepoints.
 //
 // Data flows one way: package media decodes video into frames, this package
 // produces spans and times, and packages eaf and plugin write them out. This

@@ -74,7 +74,10 @@ func newELANSetup(t *testing.T) *elanSetup {
 		t.Fatal(err)
 	}
 	copyMan := strings.Replace(string(man), `"name": "motion"`, `"name": "motion-copy"`, 1)
-	brokenMan := strings.Replace(strings.Replace(copyMan, `"motion-copy"`, `"broken"`, 1), `"builtin": "motion"`, `"file": "features.onnx"`, 1)
+	// The broken model's manifest is valid (motion energy needs the
+	// built-in features, so it asks for plain features); its ONNX is not.
+	brokenMan := strings.NewReplacer(`"motion-copy"`, `"broken"`, `"builtin": "motion"`, `"file": "features.onnx"`,
+		`"signal": "motion-energy"`, `"signal": "features"`).Replace(copyMan)
 	for _, f := range [][2]string{
 		{filepath.Join(s.models, "motion-copy", "model.json"), copyMan},
 		{filepath.Join(s.models, "broken", "model.json"), brokenMan},

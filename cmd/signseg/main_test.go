@@ -80,7 +80,10 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"unknown flag", []string{"segment", "--nope", "x.eaf"}, 2, "", "nope"},
 		{"no files", []string{"segment"}, 2, "", "give one or more .eaf files"},
 		{"bad shard", []string{"batch", "--shard", "4/4", "."}, 2, "", "--shard"},
-		{"bad gaps", []string{"video", "--gaps", "wide", "x.mp4"}, 2, "", "--gaps"},
+		{"bad gaps", []string{"video", "--gaps", "wide", "x.mp4"}, 2, "", `gaps "wide" must be "split" or "keep"`},
+		{"every bad setting on one line", []string{"video", "--threshold", "2", "--min-sign-frames", "-1", "x.mp4"}, 2, "", "threshold 2 must be between 0 and 1; min sign frames -1 must be ≥ 0\n"},
+		{"threshold decoder without a temporal model", []string{"video", "--decoder", "threshold", "x.mp4"}, 2, "", "needs a temporal model"},
+		{"unknown model", []string{"video", "--model", "nosuchmodel", "x.mp4"}, 2, "", `model "nosuchmodel" not found`},
 		{"feature-every beyond the clip", []string{"video", "--feature-every", "99", "x.mp4"}, 2, "", "features every 99 clips"},
 		{"no CUDA in this ONNX Runtime", []string{"video", "--device", "cuda", "x.mp4"}, 1, "", "CUDA execution provider is not available"},
 	}
