@@ -30,6 +30,18 @@ type Decoding struct {
 	// (default false: they are dropped).
 	KeepEdgeBoundaries *bool       `json:"keep_edge_boundaries,omitempty"`
 	Changepoint        Changepoint `json:"changepoint,omitzero"`
+	BIO                BIO         `json:"bio,omitzero"`
+}
+
+// BIO sets the thresholds of the BIO decoder (decode.BIO), on probabilities
+// ×100 as the 2023 pose segmenter has them; nil fields are not set, as in
+// Decoding. The defaults are that release's (decode.SLPSignThresholds,
+// decode.SLPSentenceThresholds).
+type BIO struct {
+	SignBegin       *float64 `json:"sign_begin,omitempty"`
+	SignOutside     *float64 `json:"sign_outside,omitempty"`
+	SentenceBegin   *float64 `json:"sentence_begin,omitempty"`
+	SentenceOutside *float64 `json:"sentence_outside,omitempty"`
 }
 
 // Changepoint tunes the changepoint decoder (PELT with the L2 cost); nil
@@ -62,6 +74,11 @@ func (d Decoding) Merge(o Decoding) Decoding {
 	take(&c.Jump, oc.Jump)
 	take(&c.MinSize, oc.MinSize)
 	take(&c.Dilate, oc.Dilate)
+	b, ob := &d.BIO, o.BIO
+	take(&b.SignBegin, ob.SignBegin)
+	take(&b.SignOutside, ob.SignOutside)
+	take(&b.SentenceBegin, ob.SentenceBegin)
+	take(&b.SentenceOutside, ob.SentenceOutside)
 	return d
 }
 
@@ -93,6 +110,11 @@ func (d Decoding) withDefaults() Decoding {
 	orDefault(&c.Jump, 2)
 	orDefault(&c.MinSize, 2)
 	orDefault(&c.Dilate, 1)
+	b := &d.BIO
+	orDefault(&b.SignBegin, decode.SLPSignBegin)
+	orDefault(&b.SignOutside, decode.SLPSignOutside)
+	orDefault(&b.SentenceBegin, decode.SLPSentenceBegin)
+	orDefault(&b.SentenceOutside, decode.SLPSentenceOutside)
 	return d
 }
 
@@ -105,10 +127,15 @@ func (d Decoding) String() string {
 	}
 	s := fmt.Sprintf("%s, threshold %g, gaps %s, min sign frames %d, edge boundaries %s",
 		*d.Decoder, *d.Threshold, *d.Gaps, *d.MinSignFrames, edges)
-	if *d.Decoder == DecoderChangepoint {
+	switch *d.Decoder {
+	case DecoderChangepoint:
 		c := d.Changepoint
 		s += fmt.Sprintf("; changepoints on %s, penalty %g × %g, jump %d, min size %d, dilate %d",
 			*c.Signal, *c.Penalty, *c.PenaltyFactor, *c.Jump, *c.MinSize, *c.Dilate)
+	case DecoderBIO:
+		b := d.BIO
+		s = fmt.Sprintf("%s: signs begin above %g and end above %g outside, sentences %g and %g (probabilities ×100)",
+			*d.Decoder, *b.SignBegin, *b.SignOutside, *b.SentenceBegin, *b.SentenceOutside)
 	}
 	return s
 }
@@ -124,22 +151,22 @@ func (d Decoding) decodeOptions() decode.Options {
 	}
 }
 
-// check validates the settings; hasTemporal tells whether the model
-// produces probabilities that the threshold decoder needs. Every problem is
-// reported, joined.
-func (d Decoding) check(hasTemporal bool) error {
+// check validates the settings and that they fit the model m: a decoder
+// gets the outputs and features it reads. Every problem is reported,
+// joined.
+func (d Decoding) check(m *Manifest) error {
 	d = d.withDefaults()
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if _, ok := scorers[*d.Decoder]; !ok {
+	if kind, ok := decoders[*d.Decoder]; !ok {
 		var known []string
-		for name := range scorers {
+		for name := range decoders {
 			known = append(known, strconv.Quote(name))
 		}
 		sort.Strings(known)
 		add("decoder %q must be one of %s", *d.Decoder, strings.Join(known, ", "))
-	} else if *d.Decoder == DecoderThreshold && !hasTemporal {
-		add(`decoder "threshold" needs a temporal model; this model has none, use "changepoint"`)
+	} else if err := kind.fits(m); err != nil {
+		errs = append(errs, err)
 	}
 	if t := *d.Threshold; !(t > 0 && t < 1) {
 		add("threshold %v must be between 0 and 1", t)
@@ -154,9 +181,18 @@ func (d Decoding) check(hasTemporal bool) error {
 	if s := *c.Signal; s != SignalFeatures && s != SignalMotionEnergy {
 		add("changepoint signal %q must be %q or %q", s, SignalFeatures, SignalMotionEnergy)
 	}
+	if *c.Signal == SignalMotionEnergy && m.Features.Builtin != "motion" {
+		// The motion profile reads the first 64 values as a grid of motion.
+		add("changepoint signal %q needs the built-in motion features; these features are not (use %q)", *c.Signal, SignalFeatures)
+	}
+	if b := d.BIO; !(inPercent(*b.SignBegin) && inPercent(*b.SignOutside) && inPercent(*b.SentenceBegin) && inPercent(*b.SentenceOutside)) {
+		add("BIO thresholds %g, %g, %g, %g must be between 0 and 100", *b.SignBegin, *b.SignOutside, *b.SentenceBegin, *b.SentenceOutside)
+	}
 	if !(*c.Penalty >= 0) || !(*c.PenaltyFactor >= 0) || *c.Jump < 1 || *c.MinSize < 1 || *c.Dilate < 0 {
 		add("changepoint settings penalty %g, penalty factor %g, jump %d, min size %d, dilate %d: need penalty ≥ 0, factor ≥ 0, jump ≥ 1, min size ≥ 1, dilate ≥ 0",
 			*c.Penalty, *c.PenaltyFactor, *c.Jump, *c.MinSize, *c.Dilate)
 	}
 	return errors.Join(errs...)
 }
+
+func inPercent(x float64) bool { return x >= 0 && x <= 100 }

@@ -2,7 +2,6 @@ package segment
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
 
@@ -50,29 +49,20 @@ const (
 // boundaries are the clear dips of the hands' speed, and rests are never
 // signs.
 type handsScorer struct {
-	fps       float64
-	threshold float64 // the decoder's: only boundaries above it delimit signs
+	fps  float64
+	opts decode.Options // only boundaries above opts.Threshold delimit signs
 }
 
 func newHandsScorer(m *Model, dec Decoding, _ Options) (scorer, error) {
-	if m.Features.Kind != FeaturesKeypoints {
-		return nil, &ConfigError{Model: m.Name, Err: fmt.Errorf("decoder %q needs keypoint features; this model's are %q", DecoderHands, m.Features.Kind)}
-	}
-	return &handsScorer{fps: m.FPS(), threshold: *dec.Threshold}, nil
+	return &handsScorer{fps: m.FPS(), opts: dec.decodeOptions()}, nil
 }
 
 func (h *handsScorer) close() {}
 
-func (h *handsScorer) score(_ context.Context, f *Features) ([]float32, func([]decode.FrameSpan) []decode.FrameSpan, error) {
-	if f.Dim != kpDim {
-		return nil, nil, fmt.Errorf("the hands rule needs keypoints (%d values per frame), got %d", kpDim, f.Dim)
-	}
-	r := handsScores(f.Data, f.Rows(), h.fps, h.threshold)
-	keep := func(signs []decode.FrameSpan) []decode.FrameSpan {
-		// Scores are per feature row; keypoint rows are frames (offset 0).
-		return r.keep(signs, h.fps)
-	}
-	return r.boundary, keep, nil
+func (h *handsScorer) segment(_ context.Context, f *Features) (*Result, error) {
+	r := handsScores(f.Data, f.Rows(), h.fps, h.opts.Threshold)
+	// Keypoint rows are frames (offset 0), so the scores are per frame.
+	return thresholded(f, r.boundary, func(signs []decode.FrameSpan) []decode.FrameSpan { return r.keep(signs, h.fps) }, h.opts)
 }
 
 // handsResult is what the rule finds in one video.

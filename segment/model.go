@@ -25,6 +25,10 @@ const (
 	// OutputLogits is per-class logits, shape [1,C,T]; the boundary
 	// probability is the softmax over C at Temporal.BoundaryClass.
 	OutputLogits = "class_logits"
+	// OutputBIO is log-probabilities of the tags O, B, I per frame, shape
+	// [1,T,3], for signs (and sentences: Temporal.SentenceOutput), from
+	// keypoints prepared as Temporal.Normalize says; decoded by DecoderBIO.
+	OutputBIO = "bio_log_probabilities"
 )
 
 // Manifest describes a model package; it is stored as model.json.
@@ -65,7 +69,8 @@ type FeatureSpec struct {
 func (m *Manifest) FPS() float64 { return m.Features.Preprocess.FrameRate.Float64() }
 
 // TemporalSpec describes the temporal model: features [1, Dim, T] in, a
-// boundary probability per feature frame out.
+// boundary probability per feature frame out; or, for OutputBIO, prepared
+// keypoints [1, T, 225] in and BIO tags out.
 type TemporalSpec struct {
 	File          string `json:"file"`
 	Input         string `json:"input"`
@@ -76,7 +81,13 @@ type TemporalSpec struct {
 	// depends on, all stages together (4·2046+1 = 8185 for the paper's
 	// MS-TCN). Long sequences are run in windows that overlap by half of it
 	// on each side, which gives exactly the single-pass result.
-	ReceptiveField int `json:"receptive_field"`
+	ReceptiveField int `json:"receptive_field,omitempty"`
+	// SentenceOutput names the sentence tags' output (OutputBIO; "" for a
+	// model without sentences).
+	SentenceOutput string `json:"sentence_output,omitempty"`
+	// Normalize is how keypoints are prepared for an OutputBIO model
+	// (NormalizeShoulders2023).
+	Normalize string `json:"normalize,omitempty"`
 }
 
 // Model is a loaded model: its manifest and ONNX bytes, validated.
@@ -227,21 +238,22 @@ func (m *Manifest) check() error {
 			add("temporal: file, input and output must be given")
 		}
 		switch t.OutputKind {
-		case OutputProbability:
-		case OutputLogits:
+		case OutputProbability, OutputLogits:
 			if t.BoundaryClass < 0 {
 				add("temporal.boundary_class must be ≥ 0")
 			}
+			if t.ReceptiveField < 1 {
+				add("temporal.receptive_field must be ≥ 1 (frames one output depends on)")
+			}
+		case OutputBIO:
+			if t.Normalize != NormalizeShoulders2023 {
+				add("temporal.normalize %q must be %q", t.Normalize, NormalizeShoulders2023)
+			}
 		default:
-			add("temporal.output_kind %q must be %q or %q", t.OutputKind, OutputProbability, OutputLogits)
-		}
-		if t.ReceptiveField < 1 {
-			add("temporal.receptive_field must be ≥ 1 (frames one output depends on)")
+			add("temporal.output_kind %q must be %q, %q or %q", t.OutputKind, OutputProbability, OutputLogits, OutputBIO)
 		}
 	}
-	if err := m.Decoding.check(m.Temporal != nil); err != nil {
-		add("decoding: %v", err)
-	} else if err := checkSignal(*m.Decoding.withDefaults().Changepoint.Signal, *f); err != nil {
+	if err := m.Decoding.check(m); err != nil {
 		add("decoding: %v", err)
 	}
 	if len(errs) > 0 {
@@ -267,11 +279,19 @@ func (m *Model) open(dir string) error {
 	if m.temporal, err = os.ReadFile(filepath.Join(dir, t.File)); err != nil {
 		return fmt.Errorf("temporal: %w", err)
 	}
-	out := []int64{1, ortsession.DimDynamic}
-	if t.OutputKind == OutputLogits {
+	in, out := []int64{1, int64(m.Features.Dim), ortsession.DimDynamic}, []int64{1, ortsession.DimDynamic}
+	switch t.OutputKind {
+	case OutputLogits:
 		out = []int64{1, ortsession.DimAny, ortsession.DimDynamic}
+	case OutputBIO:
+		in, out = []int64{1, ortsession.DimDynamic, kpPoints * 3}, []int64{1, ortsession.DimDynamic, 3}
+		if t.SentenceOutput != "" {
+			if err := ortsession.CheckIO("temporal", m.temporal, t.Input, t.SentenceOutput, in, out); err != nil {
+				return err
+			}
+		}
 	}
-	return ortsession.CheckIO("temporal", m.temporal, t.Input, t.Output, []int64{1, int64(m.Features.Dim), ortsession.DimDynamic}, out)
+	return ortsession.CheckIO("temporal", m.temporal, t.Input, t.Output, in, out)
 }
 
 func loadDir(dir string) (*Model, error) {

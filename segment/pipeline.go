@@ -54,7 +54,7 @@ type Segmenter struct {
 func NewSegmenter(m *Model, opts Options) (*Segmenter, error) {
 	dec := m.Decoding.Merge(opts.Decoding).withDefaults()
 	var errs []error
-	if err := dec.check(m.Temporal != nil); err != nil {
+	if err := dec.check(&m.Manifest); err != nil {
 		errs = append(errs, err)
 	}
 	if err := opts.Runtime.Check(); err != nil {
@@ -66,7 +66,7 @@ func NewSegmenter(m *Model, opts Options) (*Segmenter, error) {
 	if len(errs) > 0 {
 		return nil, &ConfigError{Model: m.Name, Err: errors.Join(errs...)}
 	}
-	sc, err := scorers[*dec.Decoder](m, dec, opts)
+	sc, err := decoders[*dec.Decoder].new(m, dec, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -93,17 +93,31 @@ type Result struct {
 	Frames  int     // decoded frames
 	StartMS float64 // media time of frame 0
 	// Boundary is the per-frame boundary score the decoder thresholded: the
-	// temporal model's probability, or 1 on changepoint boundary frames.
+	// temporal model's probability, 1 on changepoint boundary frames, the
+	// clarity of a dip of the hands' speed, or 1 − P(inside a sign).
 	Boundary       []float32
 	decode.Decoded // signs and boundaries as frame spans
+	// Sentences are the sentence (phrase) spans of models that give them;
+	// nil for the others.
+	Sentences []decode.FrameSpan
 }
 
 // Times maps the spans to integer media-time milliseconds (see
 // decode.SpanMS).
 func (r *Result) Times() (signs, boundaries []decode.TimeSpan, err error) {
-	origin := int64(math.Round(r.StartMS))
-	return r.Decoded.ToMS(r.FPS, max(origin, 0))
+	return r.Decoded.ToMS(r.FPS, r.originMS())
 }
+
+// SentenceTimes maps the sentences to media time like Times.
+func (r *Result) SentenceTimes() ([]decode.TimeSpan, error) {
+	if r.Sentences == nil {
+		return nil, nil
+	}
+	s, _, err := decode.Decoded{Signs: r.Sentences}.ToMS(r.FPS, r.originMS())
+	return s, err
+}
+
+func (r *Result) originMS() int64 { return max(int64(math.Round(r.StartMS)), 0) }
 
 // Segment reads all frames from src and segments them. expected is the
 // expected frame count for progress (0 if unknown); progress may be nil.
@@ -129,17 +143,10 @@ func (s *Segmenter) SegmentFeatures(ctx context.Context, f *Features) (*Result, 
 	if f == nil || f.Dim != s.features.Dim() || len(f.Data)%max(f.Dim, 1) != 0 || f.Rows() == 0 {
 		return nil, fmt.Errorf("model %s: features do not fit the model (want rows of %d values)", m.Name, s.features.Dim())
 	}
-	perFeature, keep, err := s.scorer.score(ctx, f)
+	res, err := s.scorer.segment(ctx, f)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	perFrame := frameValues(perFeature, f.Offset, f.Frames)
-	dec, err := decode.Probabilities(perFrame, s.decoding.decodeOptions())
-	if err != nil {
-		return nil, fmt.Errorf("model %s: decoding: %w", m.Name, err)
-	}
-	if keep != nil {
-		dec.Signs = keep(dec.Signs)
-	}
-	return &Result{FPS: m.FPS(), Frames: f.Frames, StartMS: f.StartMS, Boundary: perFrame, Decoded: dec}, nil
+	res.FPS, res.Frames, res.StartMS = m.FPS(), f.Frames, f.StartMS
+	return res, nil
 }

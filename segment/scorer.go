@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/signseg/signseg/segment/decode"
@@ -13,58 +14,82 @@ const (
 	DecoderThreshold   = "threshold"   // threshold the temporal model's boundary probability
 	DecoderChangepoint = "changepoint" // PELT changepoints on the features
 	DecoderHands       = "hands"       // the keypoint rule of handsScores
+	DecoderBIO         = "bio"         // BIO tags of a pose segmenter (decode.BIO)
 )
 
-// scorer turns a video's features into a boundary score per feature row,
-// which decoding then thresholds. A Segmenter chooses its scorer once, by
-// the decoder, from scorers.
+// scorer finds the signs of a video in its features: it fills a Result's
+// per-frame Boundary score and its spans. A Segmenter chooses its scorer
+// once, by the decoder, from scorers.
 type scorer interface {
-	// score returns one boundary score in [0, 1] per row of f, and
-	// optionally a filter that removes decoded signs that are not signs
-	// (nil keeps them all).
-	score(ctx context.Context, f *Features) ([]float32, func([]decode.FrameSpan) []decode.FrameSpan, error)
+	segment(ctx context.Context, f *Features) (*Result, error)
 	close()
 }
 
-// scorers are the decoders by name; dec has its defaults set.
-var scorers = map[string]func(m *Model, dec Decoding, opts Options) (scorer, error){
-	DecoderThreshold:   newThresholdScorer,
-	DecoderChangepoint: newChangepointScorer,
-	DecoderHands:       newHandsScorer,
+// decoderKind is one way of decoding, named by Decoding.Decoder.
+type decoderKind struct {
+	// fits says why a model cannot be decoded this way (nil if it can).
+	fits func(m *Manifest) error
+	// new creates the scorer; dec has its defaults set and fits the model.
+	new func(m *Model, dec Decoding, opts Options) (scorer, error)
+}
+
+// decoders are the decoders by name: adding one is adding an entry here.
+var decoders = map[string]decoderKind{
+	DecoderThreshold:   {fits: fitsThreshold, new: newThresholdScorer},
+	DecoderChangepoint: {fits: func(*Manifest) error { return nil }, new: newChangepointScorer},
+	DecoderHands:       {fits: needsKeypoints(DecoderHands), new: newHandsScorer},
+	DecoderBIO:         {fits: fitsBIO, new: newBIOScorer},
+}
+
+func fitsThreshold(m *Manifest) error {
+	if t := m.Temporal; t == nil || t.OutputKind == OutputBIO {
+		return errors.New(`decoder "threshold" needs a temporal model of boundary probabilities; this model has none, use "changepoint"`)
+	}
+	return nil
+}
+
+func needsKeypoints(decoder string) func(m *Manifest) error {
+	return func(m *Manifest) error {
+		if m.Features.Kind != FeaturesKeypoints {
+			return fmt.Errorf("decoder %q needs keypoint features; this model's features are %q", decoder, m.Features.Kind)
+		}
+		return nil
+	}
+}
+
+// thresholded decodes one boundary score per row of f with opts, then lets
+// keep (if not nil) remove or trim signs that are not signs.
+func thresholded(f *Features, perRow []float32, keep func([]decode.FrameSpan) []decode.FrameSpan, opts decode.Options) (*Result, error) {
+	perFrame := frameValues(perRow, f.Offset, f.Frames)
+	dec, err := decode.Probabilities(perFrame, opts)
+	if err != nil {
+		return nil, fmt.Errorf("decoding: %w", err)
+	}
+	if keep != nil {
+		dec.Signs = keep(dec.Signs)
+	}
+	return &Result{Boundary: perFrame, Decoded: dec}, nil
 }
 
 // changepointScorer finds boundaries by PELT on the features, or on their
 // motion profile (SignalMotionEnergy), and drops still stretches there.
 type changepointScorer struct {
-	model string
-	cp    Changepoint // with defaults set
+	cp   Changepoint // with defaults set
+	opts decode.Options
 }
 
-func newChangepointScorer(m *Model, dec Decoding, _ Options) (scorer, error) {
-	if err := checkSignal(*dec.Changepoint.Signal, m.Features); err != nil {
-		return nil, &ConfigError{Model: m.Name, Err: err}
-	}
-	return &changepointScorer{model: m.Name, cp: dec.Changepoint}, nil
-}
-
-// checkSignal refuses the motion profile on features that are not the
-// built-in motion features: it reads their first 64 values as a grid of
-// motion, which other features are not.
-func checkSignal(signal string, f FeatureSpec) error {
-	if signal == SignalMotionEnergy && f.Builtin != "motion" {
-		return fmt.Errorf("changepoint signal %q needs the built-in motion features; these features are not (use %q)", signal, SignalFeatures)
-	}
-	return nil
+func newChangepointScorer(_ *Model, dec Decoding, _ Options) (scorer, error) {
+	return &changepointScorer{cp: dec.Changepoint, opts: dec.decodeOptions()}, nil
 }
 
 func (s *changepointScorer) close() {}
 
-func (s *changepointScorer) score(ctx context.Context, f *Features) ([]float32, func([]decode.FrameSpan) []decode.FrameSpan, error) {
+func (s *changepointScorer) segment(ctx context.Context, f *Features) (*Result, error) {
 	p, keep, err := s.changepoints(ctx, f)
 	if err != nil {
-		return nil, nil, fmt.Errorf("model %s: %w", s.model, err)
+		return nil, err
 	}
-	return p, keep, nil
+	return thresholded(f, p, keep, s.opts)
 }
 
 func (s *changepointScorer) changepoints(ctx context.Context, f *Features) ([]float32, func([]decode.FrameSpan) []decode.FrameSpan, error) {

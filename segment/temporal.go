@@ -21,20 +21,24 @@ type thresholdScorer struct {
 	spec      TemporalSpec
 	dim       int
 	maxWindow int
+	opts      decode.Options
 }
 
-func newThresholdScorer(m *Model, _ Decoding, opts Options) (scorer, error) {
+func newThresholdScorer(m *Model, dec Decoding, opts Options) (scorer, error) {
 	t := m.Temporal // present: Decoding.check requires it
 	sess, err := ortsession.New(m.Name+" temporal", m.temporal, []string{t.Input}, []string{t.Output}, opts.Runtime)
 	if err != nil {
 		return nil, err
 	}
-	return &thresholdScorer{sess: sess, spec: *t, dim: m.Features.Dim}, nil
+	return &thresholdScorer{sess: sess, spec: *t, dim: m.Features.Dim, opts: dec.decodeOptions()}, nil
 }
 
-func (r *thresholdScorer) score(ctx context.Context, f *Features) ([]float32, func([]decode.FrameSpan) []decode.FrameSpan, error) {
+func (r *thresholdScorer) segment(ctx context.Context, f *Features) (*Result, error) {
 	p, err := r.boundaryProbabilities(ctx, f)
-	return p, nil, err
+	if err != nil {
+		return nil, err
+	}
+	return thresholded(f, p, nil, r.opts)
 }
 
 func (r *thresholdScorer) close() { r.sess.Close() }

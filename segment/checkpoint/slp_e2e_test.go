@@ -93,11 +93,11 @@ func TestSLPEndToEnd(t *testing.T) {
 			r := meta[c.rec]
 			ds := maxDiff(t, sign, readRaw(t, filepath.Join(td, r.Sign)))
 			dn := maxDiff(t, sent, readRaw(t, filepath.Join(td, r.Sentence)))
-			signs, err := decode.DecodeBIO(decode.BIOProbabilities(sign), decode.SLPSignThresholds())
+			signs, err := decode.BIO(decode.BIOProbabilities(sign), decode.SLPSignThresholds())
 			if err != nil {
 				t.Fatal(err)
 			}
-			sents, err := decode.DecodeBIO(decode.BIOProbabilities(sent), decode.SLPSentenceThresholds())
+			sents, err := decode.BIO(decode.BIOProbabilities(sent), decode.SLPSentenceThresholds())
 			if err != nil {
 				t.Fatal(err)
 			}

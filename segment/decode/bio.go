@@ -27,7 +27,7 @@ const (
 // fallback decoding, used when no frame's B passes its threshold.
 const bioInsideFallback = 50
 
-// BIOThresholds are the thresholds of DecodeBIO, on probabilities ×100
+// BIOThresholds are the thresholds of BIO, on probabilities ×100
 // rounded to integers (the 2023 project's scale).
 type BIOThresholds struct {
 	Begin   float64 // a frame whose B is above it starts a segment
@@ -55,7 +55,7 @@ func BIOProbabilities(logp []float32) []float32 {
 	return p
 }
 
-// DecodeBIO turns per-frame BIO probabilities (probs [T][3] row-major, class
+// BIO turns per-frame BIO probabilities (probs [T][3] row-major, class
 // order O, B, I) into segments, as the 2023 project's probs_to_segments
 // does:
 //
@@ -71,7 +71,7 @@ func BIOProbabilities(logp []float32) []float32 {
 // Spans are FrameSpan [Start, End): the project's inclusive end e is End =
 // e+1 (its open last segment, whose end it reports as T, ends at T too).
 // Confidence is the mean over the span's frames of 1 − P(O).
-func DecodeBIO(probs []float32, th BIOThresholds) ([]FrameSpan, error) {
+func BIO(probs []float32, th BIOThresholds) ([]FrameSpan, error) {
 	if len(probs)%3 != 0 {
 		return nil, fmt.Errorf("decode BIO: %d probabilities are not 3 per frame", len(probs))
 	}

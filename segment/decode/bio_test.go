@@ -62,7 +62,7 @@ func TestDecodeBIO(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := DecodeBIO(c.probs, c.th)
+			got, err := BIO(c.probs, c.th)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,10 +76,10 @@ func TestDecodeBIO(t *testing.T) {
 			}
 		})
 	}
-	if _, err := DecodeBIO(make([]float32, 4), th); err == nil {
+	if _, err := BIO(make([]float32, 4), th); err == nil {
 		t.Error("4 probabilities accepted")
 	}
-	got, _ := DecodeBIO(frames(O, Bs, In, O), th)
+	got, _ := BIO(frames(O, Bs, In, O), th)
 	if want := (0.95 + 0.95) / 2; math.Abs(got[0].Confidence-want) > 1e-6 {
 		t.Errorf("confidence %g, want mean 1−P(O) = %g", got[0].Confidence, want)
 	}
@@ -139,11 +139,11 @@ func TestDecodeBIOSLPOutputs(t *testing.T) {
 			if len(sign) != 3*r.Frames || len(sent) != 3*r.Frames {
 				t.Fatalf("%d and %d values for %d frames", len(sign), len(sent), r.Frames)
 			}
-			signs, err := DecodeBIO(sign, SLPSignThresholds())
+			signs, err := BIO(sign, SLPSignThresholds())
 			if err != nil {
 				t.Fatal(err)
 			}
-			sents, err := DecodeBIO(sent, SLPSentenceThresholds())
+			sents, err := BIO(sent, SLPSentenceThresholds())
 			if err != nil {
 				t.Fatal(err)
 			}
