@@ -37,6 +37,9 @@ func (p *pathList) Set(s string) error {
 // String lists the values.
 func (p *pathList) String() string { return strings.Join(*p, ", ") }
 
+// Get returns the values (flag.Getter).
+func (p *pathList) Get() any { return []string(*p) }
+
 // mediaDirList returns the --media-dir values.
 func mediaDirList(c *cli.Context) []string {
 	if p, ok := c.Generic("media-dir").(*pathList); ok {
