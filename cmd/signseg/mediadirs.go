@@ -20,8 +20,8 @@ func mediaDirFlag() cli.Flag {
 	return &cli.GenericFlag{
 		Name:  "media-dir",
 		Value: &pathList{},
-		Usage: "folder (searched recursively; repeatable) where linked videos that are not where the EAF file says are looked for, " +
-			"by the linked path's trailing folders: 2019/s12/session.mp4, then s12/session.mp4, then session.mp4; two equally good matches are an error",
+		Usage: "search `DIR` (recursively; repeatable) for linked videos that are not where the EAF file says, by the linked path's " +
+			"trailing folders and name: 2019/s12/session.mp4, then s12/session.mp4, then session.mp4 (a tie is an error)",
 	}
 }
 
