@@ -19,7 +19,8 @@ import (
 // "--" everything is an argument. A global flag given after the command
 // (`segment x.eaf --ort-lib L`) moves to the front, unless the command has
 // a flag of that name. A command line without a known command is left
-// alone for urfave/cli to report.
+// alone for urfave/cli to report. (urfave/cli v3 reads flags anywhere,
+// but moving to it means rewriting every command against its new API.)
 func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
