@@ -1,6 +1,7 @@
 package eaf
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -21,7 +22,7 @@ const (
 	RuleRelativeURL   Rule = "RELATIVE_MEDIA_URL"   // RELATIVE_MEDIA_URL against the EAF's folder
 	RuleParentMedia   Rule = "../Media"             // ../Media/<name> from the EAF's folder
 	RuleParentMediaLC Rule = "../media"             // ../media/<name> from the EAF's folder
-	RuleMediaDir      Rule = "media dir"            // <name> in a folder from ResolveOptions.MediaDirs
+	RuleMediaDir      Rule = "media dir"            // found under ResolveOptions.MediaDirs by the linked path's trailing components
 	RuleExtractedFrom Rule = "EXTRACTED_FROM video" // the video an audio descriptor was extracted from
 )
 
@@ -31,9 +32,10 @@ type ResolveOptions struct {
 	// resolved against; empty means the path the document was read from
 	// (or its name).
 	EAFPath string
-	// MediaDirs are extra folders searched for the media file name after
-	// ELAN's own steps (signseg's --media-dir).
-	MediaDirs []string
+	// MediaDirs are extra folders searched, after ELAN's own steps, for a
+	// file whose path ends like the linked one (signseg's --media-dir);
+	// nil searches none.
+	MediaDirs *MediaDirs
 }
 
 // Resolved is a media file found on disk.
@@ -49,12 +51,19 @@ type NotFoundError struct {
 	File  string   // the EAF file
 	What  string   // what was looked for
 	Tried []string // each path tried, with the rule in brackets
+	// Advice says what to do, in the caller's terms (e.g. naming its
+	// flags); empty gives a generic one.
+	Advice string
 }
 
 // Error lists the paths tried.
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("%s: %s not found; tried %s (copy the video next to the .eaf file or pass a media folder)",
-		e.File, e.What, strings.Join(e.Tried, ", "))
+	advice := e.Advice
+	if advice == "" {
+		advice = "copy the video next to the .eaf file or search a media folder (ResolveOptions.MediaDirs)"
+	}
+	return fmt.Sprintf("%s: %s not found; tried %s (%s)",
+		e.File, e.What, strings.Join(e.Tried, ", "), advice)
 }
 
 func (d *Document) eafPath(opts ResolveOptions) string {
@@ -79,7 +88,10 @@ func (d *Document) ResolveMedia(i int, opts ResolveOptions) (Resolved, error) {
 	}
 	md := media[i]
 	var tried []string
-	p, rule, ok := resolveURL(d.eafPath(opts), md.MediaURL, md.RelativeMediaURL, opts.MediaDirs, &tried)
+	p, rule, ok, err := resolveURL(d.eafPath(opts), md.MediaURL, md.RelativeMediaURL, opts.MediaDirs, &tried)
+	if err != nil {
+		return Resolved{}, d.searchError(err)
+	}
 	if ok {
 		return Resolved{Path: p, Rule: rule, Index: i, Descriptor: md}, nil
 	}
@@ -99,7 +111,11 @@ func (d *Document) ResolveVideo(opts ResolveOptions) (Resolved, error) {
 		if !md.IsVideo() {
 			continue
 		}
-		if p, rule, ok := resolveURL(base, md.MediaURL, md.RelativeMediaURL, opts.MediaDirs, &tried); ok {
+		p, rule, ok, err := resolveURL(base, md.MediaURL, md.RelativeMediaURL, opts.MediaDirs, &tried)
+		if err != nil {
+			return Resolved{}, d.searchError(err)
+		}
+		if ok {
 			return Resolved{Path: p, Rule: rule, Index: i, Descriptor: md}, nil
 		}
 	}
@@ -107,7 +123,11 @@ func (d *Document) ResolveVideo(opts ResolveOptions) (Resolved, error) {
 		if md.IsVideo() || md.ExtractedFrom == "" {
 			continue
 		}
-		if p, _, ok := resolveURL(base, md.ExtractedFrom, "", opts.MediaDirs, &tried); ok {
+		p, _, ok, err := resolveURL(base, md.ExtractedFrom, "", opts.MediaDirs, &tried)
+		if err != nil {
+			return Resolved{}, d.searchError(err)
+		}
+		if ok {
 			src := md
 			src.TimeOrigin = 0
 			return Resolved{Path: p, Rule: RuleExtractedFrom, Index: i, Descriptor: src}, nil
@@ -122,8 +142,19 @@ func (d *Document) ResolveVideo(opts ResolveOptions) (Resolved, error) {
 	return Resolved{}, &NotFoundError{File: d.name, What: "linked video", Tried: tried}
 }
 
-// resolveURL runs the search steps for one descriptor.
-func resolveURL(eafPath, mediaURL, relURL string, dirs []string, tried *[]string) (string, Rule, bool) {
+// searchError names the document in an error of the media folder search.
+func (d *Document) searchError(err error) error {
+	var ae *AmbiguousError
+	if errors.As(err, &ae) {
+		ae.File = d.name
+		return ae
+	}
+	return fmt.Errorf("%s: %w", d.name, err)
+}
+
+// resolveURL runs the search steps for one descriptor. The error is that
+// of the media folder search (unreadable folder, ambiguous match).
+func resolveURL(eafPath, mediaURL, relURL string, dirs *MediaDirs, tried *[]string) (string, Rule, bool, error) {
 	dir := filepath.Dir(eafPath)
 	seen := map[string]bool{}
 	try := func(p string, r Rule) bool {
@@ -139,18 +170,20 @@ func resolveURL(eafPath, mediaURL, relURL string, dirs []string, tried *[]string
 		st, err := os.Stat(p)
 		return err == nil && st.Mode().IsRegular()
 	}
-	var names []string // candidate file names from MEDIA_URL
+	var names []string  // candidate file names from MEDIA_URL
+	var linked []string // the linked paths, for the media folder search
 	if isRemote(mediaURL) {
 		*tried = append(*tried, mediaURL+" [remote URL, skipped]")
 	}
 	if mediaURL != "" && !isRemote(mediaURL) {
 		for _, p := range variants(urlPath(mediaURL)) {
+			linked = append(linked, p)
 			fp := filepath.FromSlash(p)
 			if !filepath.IsAbs(fp) {
 				fp = filepath.Join(dir, fp)
 			}
 			if try(fp, RuleMediaURL) {
-				return filepath.Clean(fp), RuleMediaURL, true
+				return filepath.Clean(fp), RuleMediaURL, true, nil
 			}
 			if b := path.Base(p); b != "." && b != "/" && b != "" {
 				names = appendNew(names, b)
@@ -158,7 +191,7 @@ func resolveURL(eafPath, mediaURL, relURL string, dirs []string, tried *[]string
 		}
 		for _, n := range names {
 			if p := filepath.Join(dir, n); try(p, RuleSameFolder) {
-				return filepath.Clean(p), RuleSameFolder, true
+				return filepath.Clean(p), RuleSameFolder, true, nil
 			}
 		}
 	}
@@ -166,12 +199,13 @@ func resolveURL(eafPath, mediaURL, relURL string, dirs []string, tried *[]string
 		r := strings.ReplaceAll(relURL, `\`, "/")
 		r = strings.TrimPrefix(r, "file:/")
 		for _, p := range variants(r) {
+			linked = append(linked, p)
 			fp := filepath.FromSlash(p)
 			if !filepath.IsAbs(fp) {
 				fp = filepath.Join(dir, fp)
 			}
 			if try(fp, RuleRelativeURL) {
-				return filepath.Clean(fp), RuleRelativeURL, true
+				return filepath.Clean(fp), RuleRelativeURL, true, nil
 			}
 			if b := path.Base(p); b != "." && b != "/" && b != "" {
 				names = appendNew(names, b)
@@ -184,18 +218,23 @@ func resolveURL(eafPath, mediaURL, relURL string, dirs []string, tried *[]string
 	}{{"Media", RuleParentMedia}, {"media", RuleParentMediaLC}} {
 		for _, n := range names {
 			if p := filepath.Join(dir, "..", step.sub, n); try(p, step.rule) {
-				return filepath.Clean(p), step.rule, true
+				return filepath.Clean(p), step.rule, true, nil
 			}
 		}
 	}
-	for _, md := range dirs {
+	if len(dirs.Dirs()) == 0 {
+		return "", "", false, nil
+	}
+	for _, md := range dirs.Dirs() {
 		for _, n := range names {
-			if p := filepath.Join(md, n); try(p, RuleMediaDir) {
-				return filepath.Clean(p), RuleMediaDir, true
-			}
+			*tried = append(*tried, filepath.Join(md, "**", n)+" ["+string(RuleMediaDir)+"]")
 		}
 	}
-	return "", "", false
+	p, err := dirs.find(linked)
+	if err != nil || p == "" {
+		return "", "", false, err
+	}
+	return filepath.Clean(p), RuleMediaDir, true, nil
 }
 
 func appendNew(list []string, s string) []string {

@@ -78,7 +78,7 @@ func TestResolveVideo(t *testing.T) {
 			[]string{md("file:///x/clip.mp4", "video/mp4", "./clip.mp4")}, nil, "project/Media/clip.mp4", RuleParentMedia, 0, ""},
 		{"../media", []string{"project/media/clip.mp4"},
 			[]string{md("file:///x/clip.mp4", "video/mp4", "")}, nil, "project/media/clip.mp4", RuleParentMediaLC, 0, ""},
-		{"media dir", []string{"elsewhere/clip.mp4"},
+		{"media dir", []string{"nothing/other.mp4", "elsewhere/clip.mp4"},
 			[]string{md("file:///x/clip.mp4", "video/mp4", "")}, []string{"%R/nothing", "%R/elsewhere"}, "elsewhere/clip.mp4", RuleMediaDir, 0, ""},
 		{"video preferred over audio", []string{"project/eaf/a.wav", "project/eaf/v.mp4"},
 			[]string{md("file:///x/a.wav", "audio/x-wav", ""), md("file:///x/v.mp4", "video/mp4", "")}, nil, "project/eaf/v.mp4", RuleSameFolder, 1, ""},
@@ -100,7 +100,7 @@ func TestResolveVideo(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			os.RemoveAll(filepath.Join(root, "project"))
-			for _, x := range []string{"Dad's Interview", "a b", "elsewhere"} {
+			for _, x := range []string{"Dad's Interview", "a b", "elsewhere", "nothing"} {
 				os.RemoveAll(filepath.Join(root, x))
 			}
 			for _, f := range tc.files {
@@ -115,7 +115,7 @@ func TestResolveVideo(t *testing.T) {
 				dirs = append(dirs, strings.ReplaceAll(d, "%R", root))
 			}
 			d := docWithMedia(t, eafPath, descs...)
-			r, err := d.ResolveVideo(ResolveOptions{MediaDirs: dirs})
+			r, err := d.ResolveVideo(ResolveOptions{MediaDirs: NewMediaDirs(dirs...)})
 			if tc.want == "" {
 				if err == nil || !strings.Contains(err.Error(), tc.extraErr) || !strings.Contains(err.Error(), eafPath) {
 					t.Fatalf("error %v, want one naming %s and %q", err, eafPath, tc.extraErr)
@@ -141,7 +141,8 @@ func TestResolveMediaListsTries(t *testing.T) {
 	d := docWithMedia(t, eafPath,
 		md("file:///x/a.wav", "audio/x-wav", ""),
 		md("file:///nowhere/v%20.mp4", "video/mp4", "file:/./rel/v .mp4"))
-	_, err := d.ResolveMedia(1, ResolveOptions{MediaDirs: []string{filepath.Join(root, "md")}})
+	touch(t, filepath.Join(root, "md", "unrelated.mp4"))
+	_, err := d.ResolveMedia(1, ResolveOptions{MediaDirs: NewMediaDirs(filepath.Join(root, "md"))})
 	var nf *NotFoundError
 	if !errors.As(err, &nf) {
 		t.Fatalf("error %v", err)
@@ -157,8 +158,8 @@ func TestResolveMediaListsTries(t *testing.T) {
 		filepath.Join(root, "p", "Media", "v .mp4") + " [../Media]",
 		filepath.Join(root, "p", "media", "v%20.mp4") + " [../media]",
 		filepath.Join(root, "p", "media", "v .mp4") + " [../media]",
-		filepath.Join(root, "md", "v%20.mp4") + " [media dir]",
-		filepath.Join(root, "md", "v .mp4") + " [media dir]",
+		filepath.Join(root, "md", "**", "v%20.mp4") + " [media dir]",
+		filepath.Join(root, "md", "**", "v .mp4") + " [media dir]",
 	}
 	if strings.Join(nf.Tried, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tried\n%s\nwant\n%s", strings.Join(nf.Tried, "\n"), strings.Join(want, "\n"))

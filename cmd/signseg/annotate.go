@@ -41,11 +41,11 @@ func propertyName(tier string) string { return "signseg:" + tier }
 
 // provenance is that property's value.
 func provenance(m *segment.Model) string {
-	return fmt.Sprintf("signseg %s; model %s (%s)", version, m.Name, m.Source())
+	return fmt.Sprintf("signseg %s; model %s (%s)", appVersion(), m.Name, m.Source())
 }
 
 // annotator is the ANNOTATOR of signseg's tiers (eaf recognises the prefix).
-func annotator() string { return eaf.SignsegAnnotator + " " + version }
+func annotator() string { return eaf.SignsegAnnotator + " " + appVersion() }
 
 // checkTierNames fails early, before any video is decoded, when a tier
 // name is taken and may not be replaced.
@@ -148,6 +148,8 @@ type segmentOptions struct {
 	dryRun   bool
 	noBackup bool
 	skipDone bool // batch: skip files whose tier was written with this model
+	// mediaDirs (--media-dir) is searched for linked videos that moved.
+	mediaDirs *eaf.MediaDirs
 }
 
 // segmentFile adds the tiers to one EAF file and saves it (or a copy).
@@ -244,15 +246,15 @@ func pickVideos(doc *eaf.Document, opt segmentOptions) ([]videoTarget, error) {
 			return nil, fmt.Errorf("--media %s: %w", opt.media, err)
 		}
 		var origin int64
-		if r, err := doc.ResolveVideo(eaf.ResolveOptions{}); err == nil {
+		if r, err := doc.ResolveVideo(eaf.ResolveOptions{MediaDirs: opt.mediaDirs}); err == nil {
 			origin = r.Descriptor.TimeOrigin
 		}
 		return []videoTarget{{path: opt.media, origin: origin}}, nil
 	}
 	if opt.videos == "" || opt.videos == "first" {
-		r, err := doc.ResolveVideo(eaf.ResolveOptions{})
+		r, err := doc.ResolveVideo(eaf.ResolveOptions{MediaDirs: opt.mediaDirs})
 		if err != nil {
-			return nil, err
+			return nil, withMediaAdvice(err)
 		}
 		return []videoTarget{{path: r.Path, origin: r.Descriptor.TimeOrigin}}, nil
 	}
@@ -271,9 +273,9 @@ func pickVideos(doc *eaf.Document, opt segmentOptions) ([]videoTarget, error) {
 				continue
 			}
 		}
-		r, err := doc.ResolveMedia(i, eaf.ResolveOptions{})
+		r, err := doc.ResolveMedia(i, eaf.ResolveOptions{MediaDirs: opt.mediaDirs})
 		if err != nil {
-			return nil, err
+			return nil, withMediaAdvice(err)
 		}
 		targets = append(targets, videoTarget{path: r.Path, origin: md.TimeOrigin})
 	}

@@ -58,6 +58,7 @@ func eafFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern such as '*front*'; with several, each gets a tier <tier>@<video name>"},
 		&cli.BoolFlag{Name: "no-backup", Usage: "do not keep FILE.eaf.bak"},
+		mediaDirFlag(),
 	}
 }
 
@@ -72,6 +73,10 @@ func segmentOptionsFrom(c *cli.Context) (segmentOptions, error) {
 	}
 	if opt.tiers.tier == "" {
 		return opt, usagef("--tier must not be empty")
+	}
+	var err error
+	if opt.mediaDirs, err = mediaDirsFrom(c); err != nil {
+		return opt, err
 	}
 	if opt.outDir != "" && !opt.dryRun {
 		if err := os.MkdirAll(opt.outDir, 0o755); err != nil {

@@ -30,6 +30,7 @@ func doctorCommand() *cli.Command {
 				fmt.Fprintf(w, "%s  %-12s %s\n", status, what, detail)
 			}
 
+			line(true, "signseg", appVersion())
 			if lib, err := initRuntime(c); err != nil {
 				line(false, "onnxruntime", err.Error())
 			} else {

@@ -54,6 +54,7 @@ func evalCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print machine-readable results on stdout"},
 			&cli.StringFlag{Name: "plot", Usage: "draw one file's boundary probability and segments into this .png or .svg file"},
 			&cli.StringFlag{Name: "media", Usage: "with --plot: use this video instead of the one the file links"},
+			mediaDirFlag(),
 		}, modelFlags()),
 		Action: evalAction,
 	}
@@ -157,6 +158,9 @@ func evalSetup(c *cli.Context) (evalOptions, []evalPair, error) {
 	}
 	if c.String("media") != "" && c.String("plot") == "" {
 		return opt, nil, usagef("eval: --media is for --plot")
+	}
+	if len(mediaDirList(c)) > 0 && c.String("plot") == "" {
+		return opt, nil, usagef("eval: --media-dir is for --plot")
 	}
 	return opt, pairs, nil
 }
@@ -435,7 +439,8 @@ func writeEvalJSON(w io.Writer, files []evalFile, total eval.Report, opt evalOpt
 // (ONNX Runtime and ffmpeg: errors) and the video: when the linked video
 // cannot be found or read, the figure is drawn without the curve and a
 // warning says why, so that a linguist without the video still sees the
-// segments. A video named with --media must work.
+// segments. A video named with --media, or searched for with --media-dir,
+// must work.
 func plotFile(ctx context.Context, c *cli.Context, path string, f evalFile, opt evalOptions) error {
 	fig := evalFigure(f, opt)
 	e, err := newEngine(c, 0)
@@ -444,13 +449,18 @@ func plotFile(ctx context.Context, c *cli.Context, path string, f evalFile, opt 
 	}
 	defer e.close()
 	media := c.String("media")
-	curve, err := e.boundaryCurve(ctx, f.hypDoc, media, f.First, f.Frames, opt.fps)
+	dirs, err := mediaDirsFrom(c)
+	if err != nil {
+		return err
+	}
+	curve, err := e.boundaryCurve(ctx, f.hypDoc, media, dirs, f.First, f.Frames, opt.fps)
 	switch {
 	case err == nil:
 		fig.Curve, fig.Threshold = curve, *e.seg.Decoding().Threshold
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case media != "":
+	case media != "" || dirs != nil:
+		// The user said where the video is: not finding it is an error.
 		return err
 	default:
 		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s: plotting without the boundary probability: %s\n", programName, f.Name, oneLine(err))
@@ -486,9 +496,10 @@ func evalFigure(f evalFile, opt evalOptions) *plot.Figure {
 // returns its per-frame boundary score resampled onto the evaluated
 // frames first … first+n−1 at fps, in EAF time (media time minus the
 // descriptor's TIME_ORIGIN); frames the video does not cover are NaN.
-func (e *engine) boundaryCurve(ctx context.Context, doc *eaf.Document, media string, first, n int, fps float64) ([]float64, error) {
+func (e *engine) boundaryCurve(ctx context.Context, doc *eaf.Document, media string, dirs *eaf.MediaDirs, first, n int, fps float64) ([]float64, error) {
 	var origin int64
-	r, rerr := doc.ResolveVideo(eaf.ResolveOptions{})
+	r, rerr := doc.ResolveVideo(eaf.ResolveOptions{MediaDirs: dirs})
+	rerr = withMediaAdvice(rerr)
 	if rerr == nil {
 		origin = r.Descriptor.TimeOrigin
 	}

@@ -19,7 +19,8 @@ import (
 	"github.com/signseg/signseg/segment"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; use
+// appVersion, which falls back to the build information.
 var version = "dev"
 
 // Exit codes.
@@ -41,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// also ends through the normal error path.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, reorderArgs(app, args))
 	_ = ortenv.Close()
 	return exitCode(err, stderr)
 }
@@ -88,7 +89,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    programName,
 		Usage:   "find sign boundaries in sign-language video and write them into ELAN files",
-		Version: version,
+		Version: appVersion(),
 		Description: "signseg segments sign-language video into signs (Renz et al., ICASSP 2021) and adds\n" +
 			"the result to ELAN .eaf files as a new tier, for linguists to correct and gloss.\n\n" +
 			defaultModelNote,
