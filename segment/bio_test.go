@@ -91,7 +91,7 @@ func TestBIOScorer(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, pose, model string
-		shared                 bool
+		shared            bool
 	}{
 		{"tiny model", filepath.Join("..", "pose", "testdata", "holistic_synth.pose"), filepath.Join("checkpoint", "testdata", "slp", "tiny.pt"), false},
 		{"released model on example.pose", "example.pose", "model.pth", true},
