@@ -103,6 +103,7 @@ func modelCommand() *cli.Command {
 				Action:       modelInfo,
 				OnUsageError: usage,
 			},
+			modelConvertCommand(usage),
 		},
 	}
 }
