@@ -466,7 +466,9 @@ func (c *converter) add(op *Operator) error {
 		a, b = b, a // addition commutes; keep the constant second
 	}
 	var x, y string
-	useNCHW := len(a.shape) == 4 && a.nchw != "" && (b.k != nil || len(b.shape) == 4)
+	// Stay in NCHW when either operand already is (a residual connection);
+	// a constant is re-laid to broadcast the same way.
+	useNCHW := len(a.shape) == 4 && (a.nchw != "" || b.nchw != "") && (b.k != nil || len(b.shape) == 4)
 	if useNCHW {
 		if x, err = c.nchw(a); err != nil {
 			return err
