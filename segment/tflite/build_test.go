@@ -206,3 +206,102 @@ func addModel(activation int8) tModel {
 			}}},
 	}
 }
+
+// f16Bytes encodes values from {0, ±0.125, ±0.25, ±0.5, ±1} as float16.
+func f16Bytes(v ...float32) []byte {
+	bits := map[float32]uint16{0: 0, 0.125: 0x3000, 0.25: 0x3400, 0.5: 0x3800, 1: 0x3c00}
+	out := make([]byte, 2*len(v))
+	for i, x := range v {
+		h, ok := bits[float32(math.Abs(float64(x)))]
+		if !ok {
+			panic("f16Bytes: unsupported value")
+		}
+		if x < 0 {
+			h |= 0x8000
+		}
+		binary.LittleEndian.PutUint16(out[2*i:], h)
+	}
+	return out
+}
+
+func pattern(n int, vals ...float32) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = vals[(i*7+3)%len(vals)]
+	}
+	return out
+}
+
+func opts(fields ...func(b *flatbuffers.Builder)) func(b *flatbuffers.Builder) flatbuffers.UOffsetT {
+	return func(b *flatbuffers.Builder) flatbuffers.UOffsetT {
+		b.StartObject(8)
+		for _, f := range fields {
+			f(b)
+		}
+		return b.EndObject()
+	}
+}
+
+func s32(slot int, v int32) func(b *flatbuffers.Builder) {
+	return func(b *flatbuffers.Builder) { b.PrependInt32Slot(slot, v, -999) }
+}
+
+func s8(slot int, v int8) func(b *flatbuffers.Builder) {
+	return func(b *flatbuffers.Builder) { b.PrependInt8Slot(slot, v, -99) }
+}
+
+// allOpsModel chains every supported op in a small graph (a fuzz seed and a
+// smoke test): float16 conv weights, sparse FC weights, SAME and VALID
+// windows, NCHW and NHWC segments.
+func allOpsModel() tModel {
+	w := []float32{0.5, -0.25, 1, 0.125, -0.5, 0.25}
+	return tModel{
+		tensors: []tTensor{
+			{name: "x", shape: []int32{1, 8, 8, 2}}, // 0
+			{name: "w16", shape: []int32{4, 3, 3, 2}, typ: int8(Float16), data: f16Bytes(pattern(72, w...)...)}, // 1
+			{name: "w", shape: []int32{4, 3, 3, 2}},                                                        // 2
+			{name: "b", shape: []int32{4}, data: f32Bytes(0.1, -0.2, 0.3, 0)},                              // 3
+			{name: "c1", shape: []int32{1, 4, 4, 4}},                                                       // 4
+			{name: "dw", shape: []int32{1, 3, 3, 4}, data: f32Bytes(pattern(36, w...)...)},                 // 5
+			{name: "c2", shape: []int32{1, 4, 4, 4}},                                                       // 6
+			{name: "alpha", shape: []int32{1, 1, 4}, data: f32Bytes(0.1, 0.2, 0.3, 0.4)},                   // 7
+			{name: "p1", shape: []int32{1, 4, 4, 4}},                                                       // 8
+			{name: "pads", shape: []int32{4, 2}, typ: int8(Int32), data: i32Bytes(0, 0, 1, 1, 1, 1, 0, 0)}, // 9
+			{name: "p2", shape: []int32{1, 6, 6, 4}},                                                       // 10
+			{name: "mp", shape: []int32{1, 3, 3, 4}},                                                       // 11
+			{name: "size", shape: []int32{2}, typ: int8(Int32), data: i32Bytes(6, 6)},                      // 12
+			{name: "rs", shape: []int32{1, 6, 6, 4}},                                                       // 13
+			{name: "cat", shape: []int32{1, 6, 6, 8}},                                                      // 14
+			{name: "shape", shape: []int32{3}, typ: int8(Int32), data: i32Bytes(1, 36, 8)},                 // 15
+			{name: "r", shape: []int32{1, 36, 8}},                                                          // 16
+			{name: "sig", shape: []int32{1, 36, 8}},                                                        // 17
+			{name: "axes", shape: []int32{1}, typ: int8(Int32), data: i32Bytes(1)},                         // 18
+			{name: "mean", shape: []int32{1, 8}},                                                           // 19
+			{name: "fcw_sparse", shape: []int32{3, 8}, data: f32Bytes(1, 2, 3, 4, 5),
+				csr: &tCSR{rows: 3, segments: []int32{0, 2, 3, 5}, indices: []int32{0, 7, 3, 1, 6}}}, // 20
+			{name: "fcw", shape: []int32{3, 8}},                                          // 21
+			{name: "fc", shape: []int32{1, 3}},                                           // 22
+			{name: "begin", shape: []int32{2}, typ: int8(Int32), data: i32Bytes(0, 1)},   // 23
+			{name: "end", shape: []int32{2}, typ: int8(Int32), data: i32Bytes(1, 3)},     // 24
+			{name: "strides", shape: []int32{2}, typ: int8(Int32), data: i32Bytes(1, 1)}, // 25
+			{name: "out", shape: []int32{1, 2}},                                          // 26
+		},
+		inputs: []int32{0}, outputs: []int32{26, 13},
+		ops: []tOp{
+			{code: opDequantize, in: []int32{1}, out: []int32{2}},
+			{code: opConv2D, in: []int32{0, 2, 3}, out: []int32{4}, optType: 1, opt: opts(s8(0, 0), s32(1, 2), s32(2, 2), s8(3, 3))},
+			{code: opDepthwiseConv2D, in: []int32{4, 5, -1}, out: []int32{6}, optType: 2, opt: opts(s8(0, 0), s32(1, 1), s32(2, 1), s32(3, 1))},
+			{code: opPRelu, in: []int32{6, 7}, out: []int32{8}},
+			{code: opPad, in: []int32{8, 9}, out: []int32{10}},
+			{code: opMaxPool2D, in: []int32{10}, out: []int32{11}, optType: 5, opt: opts(s8(0, 0), s32(1, 2), s32(2, 2), s32(3, 2), s32(4, 2))},
+			{code: opResizeBilinear, in: []int32{11, 12}, out: []int32{13}, optType: 15, opt: opts(s8(3, 1))},
+			{code: opConcatenation, in: []int32{10, 13}, out: []int32{14}, optType: 10, opt: opts(s32(0, 3))},
+			{code: opReshape, in: []int32{14, 15}, out: []int32{16}},
+			{code: opLogistic, in: []int32{16}, out: []int32{17}},
+			{code: opMean, in: []int32{17, 18}, out: []int32{19}, optType: 27, opt: opts(s8(0, 0))},
+			{code: opDensify, in: []int32{20}, out: []int32{21}},
+			{code: opFullyConnected, in: []int32{19, 21, -1}, out: []int32{22}, optType: 8, opt: opts(s8(0, 1))},
+			{code: opStridedSlice, in: []int32{22, 23, 24, 25}, out: []int32{26}, optType: 32, opt: opts()},
+		},
+	}
+}

@@ -24,6 +24,7 @@ func FuzzConvert(f *testing.F) {
 		inputs: []int32{}, outputs: []int32{1},
 		ops: []tOp{{code: opDensify, in: []int32{0}, out: []int32{1}}},
 	}.bytes())
+	f.Add(allOpsModel().bytes())
 	f.Add([]byte("\x10\x00\x00\x00TFL3"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)

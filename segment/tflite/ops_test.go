@@ -246,3 +246,25 @@ func TestMeanAndDepthToSpace(t *testing.T) {
 		}
 	})
 }
+
+// TestAllOps converts and runs a graph using every supported op, as a smoke
+// test of the whole chain (shapes, finiteness); the values of every op are
+// checked by TestParity on the MediaPipe models and the op tests above.
+func TestAllOps(t *testing.T) {
+	initORT(t)
+	m := allOpsModel()
+	onnx, err := Convert(m.bytes(), "all_ops.tflite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := session(t, onnx, []string{"x"}, []string{"out", "rs"}, 1)
+	got, shapes := run(t, s, []int64{1, 8, 8, 2}, arange(128), 2)
+	if !slices.Equal(shapes[0], []int64{1, 2}) || !slices.Equal(shapes[1], []int64{1, 6, 6, 4}) {
+		t.Fatalf("output shapes %v", shapes)
+	}
+	for _, v := range append(got[0], got[1]...) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("non-finite output %v", got)
+		}
+	}
+}
