@@ -118,3 +118,20 @@ func TestHolisticPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestHolisticDirAgrees keeps the test helper's path (internal/testenv
+// cannot import this package) equal to the one scripts/setup.sh fills.
+func TestHolisticDirAgrees(t *testing.T) {
+	if testenv.MediaPipeHolisticDir != HolisticDir {
+		t.Fatalf("testenv.MediaPipeHolisticDir = %q, tflite.HolisticDir = %q", testenv.MediaPipeHolisticDir, HolisticDir)
+	}
+	setup, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "scripts", "setup.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"MP_VERSION=" + HolisticVersion, "MP_DIR=lib/mediapipe/holistic-$MP_VERSION"} {
+		if !strings.Contains(string(setup), want) {
+			t.Errorf("scripts/setup.sh lacks %q", want)
+		}
+	}
+}
