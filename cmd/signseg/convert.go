@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -42,7 +41,7 @@ func modelConvert(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("model convert: %w", err)
 	}
-	if err := writeFileAtomic(out, onnx); err != nil {
+	if err := tflite.WriteFileAtomic(out, onnx); err != nil {
 		return fmt.Errorf("model convert: %w", err)
 	}
 	w := c.App.Writer
@@ -55,46 +54,6 @@ func modelConvert(c *cli.Context) error {
 			t := m.Tensors[i]
 			fmt.Fprintf(w, "  %s %s %v\n", list.what, t.Name, t.Shape)
 		}
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file next to path, syncs it
-// and renames it over path, so a reader never sees a partial model.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	ok = true
-	// Make the rename durable; not every platform can sync a folder.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

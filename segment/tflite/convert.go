@@ -91,7 +91,7 @@ func ConvertModel(m *Model, name string) ([]byte, error) {
 		c.g.NodeNamed("Identity", t.Name, []string{x})
 		c.g.Output(t.Name, onnxgraph.Float, dims(t.Shape)...)
 	}
-	meta := map[string]string{"source_format": "tflite", "source_model": name}
+	meta := map[string]string{"source_format": "tflite", "source_model": name, "source_sha256": m.SHA256}
 	if m.Description != "" {
 		meta["tflite_description"] = m.Description
 	}

@@ -10,7 +10,9 @@
 package tflite
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 
@@ -67,6 +69,7 @@ type Model struct {
 	Outputs     []int      // tensor indices of the graph outputs
 	Operators   []Operator // in execution order
 	Subgraphs   int        // subgraph count in the file (only the first is read)
+	SHA256      string     // of the whole file, recorded in the ONNX metadata
 }
 
 // Tensor is one tensor of the subgraph.
@@ -159,7 +162,13 @@ func Parse(buf []byte) (m *Model, err error) {
 		}
 	}()
 	r := reader{buf: buf}
-	return r.model()
+	m, err = r.model()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(buf)
+	m.SHA256 = hex.EncodeToString(sum[:])
+	return m, nil
 }
 
 type reader struct{ buf []byte }

@@ -1,6 +1,7 @@
 package tflite
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // HolisticVersion is the npm version of @mediapipe/holistic that
@@ -127,4 +129,74 @@ func (p *Package) Read(name string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s from %s: %w", name, dataPath, err)
 	}
 	return b, nil
+}
+
+// ConvertTo converts the named models of the package (e.g.
+// "pose_landmark_full.tflite") into dir as NAME.onnx, each written to a
+// temporary file, synced and renamed into place, and returns their paths.
+// It stops at the first error or when ctx is done.
+func (p *Package) ConvertTo(ctx context.Context, dir string, names ...string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	var out []string
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		data, err := p.Read(name)
+		if err != nil {
+			return out, err
+		}
+		onnx, err := Convert(data, name)
+		if err != nil {
+			return out, err
+		}
+		dest := filepath.Join(dir, strings.TrimSuffix(name, ".tflite")+".onnx")
+		if err := WriteFileAtomic(dest, onnx); err != nil {
+			return out, err
+		}
+		out = append(out, dest)
+	}
+	return out, nil
+}
+
+// WriteFileAtomic writes data to a temporary file next to path, syncs it and
+// renames it over path, so a reader never sees a partial model.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	done := false
+	defer func() {
+		if !done {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	done = true
+	// Make the rename durable; not every platform can sync a folder.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }

@@ -1,11 +1,17 @@
 package tflite
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/signseg/signseg/internal/testenv"
 )
@@ -133,5 +139,72 @@ func TestHolisticDirAgrees(t *testing.T) {
 		if !strings.Contains(string(setup), want) {
 			t.Errorf("scripts/setup.sh lacks %q", want)
 		}
+	}
+}
+
+// TestConvertTo converts a packed model of the fetched package into a
+// models folder and checks the file and its provenance metadata.
+func TestConvertTo(t *testing.T) {
+	initORT(t)
+	p, err := OpenPackage(testenv.MediaPipePackage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "models")
+	paths, err := p.ConvertTo(context.Background(), dir, "hand_recrop.tflite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "hand_recrop.onnx"); !slices.Equal(paths, []string{want}) {
+		t.Fatalf("paths %v, want [%s]", paths, want)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("folder holds %v (%v), want only the model", ents, err)
+	}
+	md, err := ort.GetModelMetadata(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer md.Destroy()
+	raw, err := p.Read("hand_recrop.tflite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(raw)
+	for key, want := range map[string]string{"source_model": "hand_recrop.tflite", "source_sha256": hex.EncodeToString(sum[:]), "source_format": "tflite"} {
+		got, ok, err := md.LookupCustomMetadataMap(key)
+		if err != nil || !ok || got != want {
+			t.Errorf("metadata %s = %q (%v, %v), want %q", key, got, ok, err, want)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.ConvertTo(ctx, dir, "pose_detection.tflite"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled ConvertTo: %v, want context.Canceled", err)
+	}
+	if _, err := p.ConvertTo(context.Background(), dir, "nope.tflite"); err == nil || !strings.Contains(err.Error(), "nope.tflite") {
+		t.Errorf("missing model: %v", err)
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.onnx")
+	for _, body := range []string{"first", "second, longer"} {
+		if err := WriteFileAtomic(path, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != body {
+			t.Fatalf("read back %q, %v; want %q", got, err, body)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("folder holds %d files, want 1 (no temporary file left)", len(ents))
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, "missing", "m.onnx"), []byte("x")); err == nil {
+		t.Error("writing into a missing folder succeeded")
 	}
 }
