@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -18,7 +21,9 @@ func modelConvertCommand(usage cli.OnUsageErrorFunc) *cli.Command {
 		ArgsUsage: "IN.tflite OUT.onnx",
 		Description: "Writes an ONNX model with the TFLite model's input and output names, shapes and NHWC\n" +
 			"layout, so both can be compared one to one. Supported ops: " + strings.Join(tflite.Supported, ", ") + ";\n" +
-			"any other op stops the conversion with an error naming it.",
+			"any other op stops the conversion with an error naming it.\n\n" +
+			"Models packed into a MediaPipe npm package's .data file are read by their name in the\n" +
+			"package folder, e.g. lib/mediapipe/holistic-" + tflite.HolisticVersion + "/package/hand_recrop.tflite.",
 		Action:       modelConvert,
 		OnUsageError: usage,
 	}
@@ -29,7 +34,7 @@ func modelConvert(c *cli.Context) error {
 		return usagef("model convert: want IN.tflite OUT.onnx, got %d arguments", c.NArg())
 	}
 	in, out := c.Args().Get(0), c.Args().Get(1)
-	data, err := os.ReadFile(in)
+	data, err := readModelFile(in)
 	if err != nil {
 		return fmt.Errorf("model convert: %w", err)
 	}
@@ -56,4 +61,21 @@ func modelConvert(c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// readModelFile reads a .tflite file, or a model packed in the MediaPipe
+// package folder the path names (which has no such plain file).
+func readModelFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return data, err
+	}
+	if _, lerr := os.Stat(filepath.Join(filepath.Dir(path), "holistic_solution_packed_assets_loader.js")); lerr != nil {
+		return nil, err
+	}
+	pkg, perr := tflite.OpenPackage(filepath.Dir(path))
+	if perr != nil {
+		return nil, perr
+	}
+	return pkg.Read(filepath.Base(path))
 }

@@ -57,6 +57,24 @@ func TestModelConvert(t *testing.T) {
 	}
 }
 
+// TestModelConvertPacked converts a model packed in the npm package's .data
+// file, named as if it were a file of the package folder.
+func TestModelConvertPacked(t *testing.T) {
+	in := filepath.Join(testenv.MediaPipePackage(t), "hand_recrop.tflite")
+	out := filepath.Join(t.TempDir(), "hand_recrop.onnx")
+	stdout, stderr, code := runCLI(t, "model", "convert", in, out)
+	if code != 0 || !strings.Contains(stdout, "output output_crop [1 1 1 4]") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() < 100000 {
+		t.Fatalf("converted model: %v, %v", st, err)
+	}
+	stdout, stderr, code = runCLI(t, "model", "convert", filepath.Join(filepath.Dir(in), "nope.tflite"), out)
+	if code != 1 || !strings.Contains(stderr, "nope.tflite is neither a file") {
+		t.Fatalf("missing packed model: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
 func TestModelConvertErrors(t *testing.T) {
 	dir := t.TempDir()
 	notModel := filepath.Join(dir, "notes.txt")
