@@ -146,7 +146,7 @@ func (c *clipExtractor) extract(ctx context.Context, src Frames, expected int, p
 		ring[i] = make([]float32, frameLen)
 	}
 	batch := make([]float32, 0, batchSize*clipLen)
-	seq := &Features{Dim: spec.Dim, Offset: spec.Offset}
+	seq := &Features{Dim: spec.Dim, Offset: spec.Offset, FPS: pp.FrameRate.Float64()}
 
 	flush := func() error {
 		n := len(batch) / clipLen

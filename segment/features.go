@@ -28,6 +28,7 @@ type Features struct {
 	Dim     int
 	Offset  int
 	Frames  int     // decoded frames
+	FPS     float64 // their frame rate
 	StartMS float64 // media time of frame 0
 }
 

@@ -49,20 +49,19 @@ const (
 // boundaries are the clear dips of the hands' speed, and rests are never
 // signs.
 type handsScorer struct {
-	fps  float64
 	opts decode.Options // only boundaries above opts.Threshold delimit signs
 }
 
-func newHandsScorer(m *Model, dec Decoding, _ Options) (scorer, error) {
-	return &handsScorer{fps: m.FPS(), opts: dec.decodeOptions()}, nil
+func newHandsScorer(_ *Model, dec Decoding, _ Options) (scorer, error) {
+	return &handsScorer{opts: dec.decodeOptions()}, nil
 }
 
 func (h *handsScorer) close() {}
 
 func (h *handsScorer) segment(_ context.Context, f *Features) (*Result, error) {
-	r := handsScores(f.Data, f.Rows(), h.fps, h.opts.Threshold)
+	r := handsScores(f.Data, f.Rows(), f.FPS, h.opts.Threshold)
 	// Keypoint rows are frames (offset 0), so the scores are per frame.
-	return thresholded(f, r.boundary, func(signs []decode.FrameSpan) []decode.FrameSpan { return r.keep(signs, h.fps) }, h.opts)
+	return thresholded(f, r.boundary, func(signs []decode.FrameSpan) []decode.FrameSpan { return r.keep(signs, f.FPS) }, h.opts)
 }
 
 // handsResult is what the rule finds in one video.

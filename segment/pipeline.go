@@ -140,13 +140,13 @@ func (s *Segmenter) Features(ctx context.Context, src Frames, expected int, prog
 // Segmenter with the same model).
 func (s *Segmenter) SegmentFeatures(ctx context.Context, f *Features) (*Result, error) {
 	m := s.model
-	if f == nil || f.Dim != s.features.Dim() || len(f.Data)%max(f.Dim, 1) != 0 || f.Rows() == 0 {
+	if f == nil || f.Dim != s.features.Dim() || len(f.Data)%max(f.Dim, 1) != 0 || f.Rows() == 0 || !(f.FPS > 0) {
 		return nil, fmt.Errorf("model %s: features do not fit the model (want rows of %d values)", m.Name, s.features.Dim())
 	}
 	res, err := s.scorer.segment(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	res.FPS, res.Frames, res.StartMS = m.FPS(), f.Frames, f.StartMS
+	res.FPS, res.Frames, res.StartMS = f.FPS, f.Frames, f.StartMS
 	return res, nil
 }

@@ -43,7 +43,7 @@ func (b brightness) Offset() int                  { return 0 }
 func (b brightness) Close()                       {}
 
 func (b brightness) Extract(ctx context.Context, src Frames, expected int, progress Progress) (*Features, error) {
-	f := &Features{Dim: 1}
+	f := &Features{Dim: 1, FPS: b.spec.Preprocess.FrameRate.Float64()}
 	buf := make([]float32, b.spec.Preprocess.FrameLen())
 	for {
 		fr, err := src.ReadFrame(buf)
