@@ -62,6 +62,13 @@ func ReplaceDir(dest string, fill func(dir string) error) error {
 	return writer{}.replaceDir(dest, fill)
 }
 
+// ReplaceDirUsing is ReplaceDir with every move of a folder done by rename
+// (as two renames: the old folder aside, the new one in, never an atomic
+// exchange), so that a caller's tests can make one of them fail.
+func ReplaceDirUsing(dest string, fill func(dir string) error, rename func(from, to string) error) error {
+	return writer{rename: rename, exchange: func(a, b string) error { return errNoExchange }}.replaceDir(dest, fill)
+}
+
 // writer holds the operations that tests replace to inject failures and
 // crashes; the zero value is the real file system.
 type writer struct {
