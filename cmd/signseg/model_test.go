@@ -25,13 +25,9 @@ import (
 // reduced-width I3D (128-d features, both serialisations) and MS-TCNs.
 const checkpointData = "../../segment/checkpoint/testdata"
 
-func checkpointFixture(t *testing.T, name string) string {
+func checkpointFixture(t testing.TB, name string) string {
 	t.Helper()
-	p := filepath.Join(checkpointData, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("skipping: committed fixture %s missing (make it with scripts/fixtures/make_fixtures.py small): %v", p, err)
-	}
-	return p
+	return testenv.Fixture(t, filepath.Join(checkpointData, name), "regenerate it with /usr/bin/python3 scripts/fixtures/make_fixtures.py small")
 }
 
 // importFixture imports the small I3D + MS-TCN as model "fixture" into a
@@ -308,5 +304,14 @@ func TestModelImportForceKeepsOldModel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMissingCheckpointFixtureFails: a committed checkpoint fixture that is
+// missing must fail the model tests, never skip them.
+func TestMissingCheckpointFixtureFails(t *testing.T) {
+	failed, skipped, msg := testenv.Outcome(t, func(tb testing.TB) { checkpointFixture(tb, "no_such_fixture.model") })
+	if !failed || skipped {
+		t.Fatalf("missing committed fixture: failed %v, skipped %v (%s); want a failure", failed, skipped, msg)
 	}
 }
