@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,7 +130,7 @@ func hasProperties(doc *eaf.Document) bool {
 // fileReport is one line of a command's report (and of batch's JSON Lines).
 type fileReport struct {
 	Path     string   `json:"path"`
-	Status   string   `json:"status"` // ok, skipped, failed, dry-run
+	Status   string   `json:"status"` // ok, skipped, failed, interrupted, dry-run
 	Error    string   `json:"error,omitempty"`
 	Output   string   `json:"output,omitempty"`
 	Videos   []string `json:"videos,omitempty"`
@@ -155,6 +156,9 @@ func (e *engine) segmentFile(ctx context.Context, path string, opt segmentOption
 	rep = fileReport{Path: path, Status: "failed"}
 	fail := func(err error) fileReport {
 		rep.Error = oneLine(err)
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			rep.Status = "interrupted" // cut short by Ctrl-C, not a failure of the file
+		}
 		return rep
 	}
 	doc, err := eaf.ReadFile(path)

@@ -92,7 +92,14 @@ func processFiles(c *cli.Context, paths []string, opt segmentOptions, jobs int, 
 	defer e.close()
 	// Several bars at once would garble the terminal.
 	prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json") || jobs > 1)
-	reports := runFiles(c.Context, e, paths, opt, jobs, prog, func(r fileReport) {
+	process := func(p string) fileReport {
+		r := e.segmentFile(c.Context, p, opt, prog)
+		if r.Status == "failed" || r.Status == "interrupted" {
+			prog.done()
+		}
+		return r
+	}
+	reports := runFiles(c.Context, paths, jobs, process, func(r fileReport) {
 		if also != nil {
 			also(r)
 		}
@@ -122,11 +129,17 @@ func finish(c *cli.Context, reports []fileReport) error {
 			return err
 		}
 	}
+	// Ctrl-C first: the files it cut short report its error, and are not
+	// failures of their own.
+	if err := c.Context.Err(); err != nil {
+		msg := fmt.Sprintf("interrupted (%v); files not yet started were left untouched", err)
+		if failed > 0 {
+			msg += fmt.Sprintf("; %d of %d files failed", failed, len(reports))
+		}
+		return cli.Exit(msg, exitFailed)
+	}
 	if failed > 0 {
 		return cli.Exit(fmt.Sprintf("%d of %d files failed", failed, len(reports)), exitFailed)
-	}
-	if err := c.Context.Err(); err != nil {
-		return cli.Exit(fmt.Sprintf("interrupted (%v); files not yet started were left untouched", err), exitFailed)
 	}
 	return nil
 }
@@ -137,6 +150,8 @@ func printReport(stdout, stderr io.Writer, r fileReport) {
 	switch r.Status {
 	case "failed":
 		fmt.Fprintf(stderr, "%s: error: %s\n", programName, r.Error)
+	case "interrupted":
+		fmt.Fprintf(stderr, "%s: interrupted, left untouched: %s\n", programName, r.Path)
 	case "skipped":
 		fmt.Fprintf(stdout, "%s: skipped (tier already written with this model; --replace redoes it)\n", r.Path)
 	default:
