@@ -56,7 +56,7 @@ func segmentCommand() *cli.Command {
 // eafFlags are the flags of the commands that edit existing EAF files.
 func eafFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern such as '*front*'; with several, each gets a tier <tier>@<video name>"},
+		&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern such as '*front*'; with several, each gets a tier <tier>@<video name> (@<folder>/<video name> when two share a name)"},
 		&cli.BoolFlag{Name: "no-backup", Usage: "do not keep FILE.eaf.bak"},
 	}
 }
