@@ -282,3 +282,22 @@ func TestFinishInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchParallelInProcess runs a batch with several workers sharing one
+// engine in this process, so that `go test -race` checks that sharing.
+func TestBatchParallelInProcess(t *testing.T) {
+	root := t.TempDir()
+	paths := archive(t, root, 8)
+	rep := filepath.Join(t.TempDir(), "report.jsonl")
+	stdout, stderr, code := runCLI(t, "batch", "--quiet", "--jobs", "3", "--threads", "1", "--report", rep, root)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	seen := readReports(t, rep)
+	for _, p := range paths {
+		if st := seen[p]; len(st) != 1 || st[0] != "ok" {
+			t.Fatalf("%s: statuses %v, want exactly one ok", p, st)
+		}
+	}
+	checkArchive(t, root, paths)
+}
