@@ -2,7 +2,9 @@ package plugin
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,8 +121,12 @@ func MarshalTiers(tiers []Tier) ([]byte, error) {
 // either its old content (usually the empty file ELAN created) or all of
 // data, never part of it. The file keeps path's permissions if it exists.
 func WriteFileAtomic(path string, data []byte) error {
-	if err := atomicfile.WriteFile(path, data, atomicfile.Options{}); err != nil {
+	err := atomicfile.WriteFile(path, data, atomicfile.Options{})
+	switch {
+	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("ELAN output file: %w (is its folder writable?)", err)
+	case err != nil:
+		return fmt.Errorf("ELAN output file: %w", err)
 	}
 	return nil
 }
