@@ -12,7 +12,13 @@
 //
 // A process killed in the middle of a write can leave a hidden temporary
 // file (.NAME.tmp-*) or folder (.NAME.new-*, .NAME.old-*) next to the
-// destination; the destination itself is whole.
+// destination; the destination itself is whole. The one exception is the
+// two-rename fallback for folders (systems without an atomic exchange): a
+// kill between its renames leaves no destination, and the old folder whole
+// as .NAME.old-*.
+//
+// An error from the last fsync of the folder, after the new version is in
+// place, is returned with the new version left in place.
 package atomicfile
 
 import (
@@ -55,8 +61,8 @@ func Write(path string, opts Options, fill func(w io.Writer) error) error {
 
 // ReplaceDir makes dest a complete new folder: fill writes the new folder's
 // content into dir, an empty folder next to dest; then dir replaces dest
-// (which need not exist). If fill or any later step fails, dest is as it was
-// and the new folder is removed. The new folder gets the old one's
+// (which need not exist). If fill or any later step up to the swap fails,
+// dest is as it was and the new folder is removed. The new folder gets the old one's
 // permission bits, or 0o755.
 func ReplaceDir(dest string, fill func(dir string) error) error {
 	return writer{}.replaceDir(dest, fill)
