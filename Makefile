@@ -5,7 +5,7 @@ ORT_LIB   := $(CURDIR)/lib/libonnxruntime.so.1
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: all build setup test demo vet fmt-check bench clean
+.PHONY: all build setup test test-race demo vet fmt-check bench clean
 
 all: build
 
@@ -21,6 +21,19 @@ build:
 test:
 	@scripts/setup.sh with-xmllint
 	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -count=1 ./...
+
+# Data races in the packages that run goroutines: decoding pipelines,
+# inference, ONNX Runtime set-up, the ELAN recognizer; eaf's saving (to
+# the rules: it runs no goroutines of its own); of cmd/signseg the tests of
+# parallel batches, Ctrl-C and the recognizer (the others exercise no
+# concurrency and are slow under -race).
+RACE_PKGS := ./media/ ./segment/ ./plugin/... ./internal/ortenv/ ./internal/atomicfile/
+RACE_CMD  := TestRunFilesStopsOnCancel|TestFinishInterrupted|TestBatchParallelInProcess|TestInterrupt|TestELANRecognizer|TestELANStop|TestSegmentCommand
+test-race:
+	@scripts/setup.sh with-xmllint
+	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -race -count=1 $(RACE_PKGS)
+	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -race -count=1 -run '^TestSave' ./eaf/
+	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -race -count=1 -run '^($(RACE_CMD))$$' ./cmd/signseg/
 
 demo: setup build
 	@scripts/demo.sh

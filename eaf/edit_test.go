@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/signseg/signseg/internal/testenv"
 )
 
 // TestGolden compares edits with outputs written by hand.
@@ -51,7 +53,7 @@ func TestGolden(t *testing.T) {
 	})
 }
 
-func compareGolden(t *testing.T, got []byte, wantFile string) {
+func compareGolden(t testing.TB, got []byte, wantFile string) {
 	t.Helper()
 	want, err := os.ReadFile(wantFile)
 	if err != nil {
@@ -71,6 +73,41 @@ func compareGolden(t *testing.T, got []byte, wantFile string) {
 				t.Fatalf("%s: first difference at line %d:\n got %q\nwant %q", wantFile, i+1, g, w)
 			}
 		}
+		// the lines agree, so the ends differ: a final newline missing or extra
+		t.Fatalf("%s: the lines agree but the ends differ (%d bytes, want %d): got ...%q, want ...%q",
+			wantFile, len(got), len(want), tail(got), tail(want))
+	}
+}
+
+// tail is the last few bytes of b, for messages.
+func tail(b []byte) []byte { return b[max(0, len(b)-12):] }
+
+// TestCompareGoldenExact: the golden comparison is byte for byte, a
+// missing or extra final newline included.
+func TestCompareGoldenExact(t *testing.T) {
+	want := "<A>\n  <B/>\n</A>\n"
+	golden := filepath.Join(t.TempDir(), "want.eaf")
+	if err := os.WriteFile(golden, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, got string
+		fail      bool
+	}{
+		{"identical", want, false},
+		{"missing final newline", strings.TrimSuffix(want, "\n"), true},
+		{"extra final newline", want + "\n", true},
+		{"CRLF line ends", strings.ReplaceAll(want, "\n", "\r\n"), true},
+		{"different line", "<A>\n  <C/>\n</A>\n", true},
+		{"empty", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			failed, skipped, msg := testenv.Outcome(t, func(tb testing.TB) { compareGolden(tb, []byte(tt.got), golden) })
+			if failed != tt.fail || skipped {
+				t.Fatalf("failed %v skipped %v (%s), want failed %v", failed, skipped, msg, tt.fail)
+			}
+		})
 	}
 }
 

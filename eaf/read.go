@@ -169,6 +169,16 @@ func buildModel(name string, data []byte, root *node) (model, error) {
 				return m, errf(k, "TIME_UNITS is %q; only milliseconds are supported (re-save the file in ELAN)", u)
 			}
 			for _, p := range k.kids {
+				// A TIME_ORIGIN read as 0 would shift every tier written
+				// for the media: refuse it, as ELAN's schema (xsd:long) does.
+				if (p.name == "MEDIA_DESCRIPTOR" || p.name == "LINKED_FILE_DESCRIPTOR") && m.header == k {
+					if o, ok := p.attr("TIME_ORIGIN"); ok {
+						if _, err := strconv.ParseInt(strings.TrimSpace(o), 10, 64); err != nil {
+							url := p.get("MEDIA_URL") + p.get("LINK_URL")
+							return m, errf(p, "TIME_ORIGIN %q of %s %q is not a whole number of milliseconds; correct the media offset in ELAN (Edit > Linked Files) or in the file", o, p.name, url)
+						}
+					}
+				}
 				if p.name == "PROPERTY" && p.get("NAME") == "lastUsedAnnotationId" && m.lastUsedEl == nil {
 					m.lastUsedEl = p
 					s := strings.TrimSpace(string(p.text))

@@ -239,12 +239,23 @@ func TestNotEAF(t *testing.T) {
 		{"bad slot", head + `<ANNOTATION_DOCUMENT VERSION="3.0"><HEADER/><TIME_ORDER><TIME_SLOT TIME_SLOT_ID="ts1" TIME_VALUE="-3"/></TIME_ORDER></ANNOTATION_DOCUMENT>`, "TIME_VALUE"},
 		{"bad last id", head + `<ANNOTATION_DOCUMENT VERSION="3.0"><HEADER><PROPERTY NAME="lastUsedAnnotationId">x</PROPERTY></HEADER><TIME_ORDER/></ANNOTATION_DOCUMENT>`, "lastUsedAnnotationId"},
 		{"latin1", `<?xml version="1.0" encoding="ISO-8859-1"?>` + "\n<ANNOTATION_DOCUMENT/>", "ISO-8859-1"},
+		{"bad media time origin", head + `<ANNOTATION_DOCUMENT VERSION="3.0"><HEADER><MEDIA_DESCRIPTOR MEDIA_URL="file:///v.mp4" MIME_TYPE="video/mp4" TIME_ORIGIN="1.5s"/></HEADER><TIME_ORDER/></ANNOTATION_DOCUMENT>`, `TIME_ORIGIN "1.5s"`},
+		{"empty media time origin", head + `<ANNOTATION_DOCUMENT VERSION="3.0"><HEADER><MEDIA_DESCRIPTOR MEDIA_URL="file:///v.mp4" TIME_ORIGIN=""/></HEADER><TIME_ORDER/></ANNOTATION_DOCUMENT>`, `TIME_ORIGIN ""`},
+		{"bad linked file time origin", head + `<ANNOTATION_DOCUMENT VERSION="3.0"><HEADER><LINKED_FILE_DESCRIPTOR LINK_URL="file:///s.csv" TIME_ORIGIN="12ms"/></HEADER><TIME_ORDER/></ANNOTATION_DOCUMENT>`, `TIME_ORIGIN "12ms"`},
 	}
 	for _, tc := range tests {
 		_, err := Parse("x.eaf", []byte(tc.doc))
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "x.eaf:") {
-			t.Errorf("%s: error %v, want one naming x.eaf and %q", tc.name, err, tc.want)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "x.eaf:") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v, want one line naming x.eaf and %q", tc.name, err, tc.want)
 		}
+	}
+	// valid origins, negative and padded, still read
+	d, err := Parse("x.eaf", []byte(head+`<ANNOTATION_DOCUMENT VERSION="3.0"><HEADER><MEDIA_DESCRIPTOR MEDIA_URL="file:///v.mp4" MIME_TYPE="video/mp4" TIME_ORIGIN=" -40 "/><MEDIA_DESCRIPTOR MEDIA_URL="file:///w.mp4" MIME_TYPE="video/mp4"/></HEADER><TIME_ORDER/></ANNOTATION_DOCUMENT>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := d.Media(); len(md) != 2 || md[0].TimeOrigin != -40 || md[1].TimeOrigin != 0 {
+		t.Errorf("media %+v, want origins -40 and 0", md)
 	}
 	if _, err := ReadFile("testdata/does-not-exist.eaf"); err == nil || !strings.Contains(err.Error(), "does-not-exist.eaf") {
 		t.Errorf("missing file: %v", err)

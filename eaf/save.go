@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/signseg/signseg/internal/atomicfile"
 )
 
 // SaveOptions adjusts Save.
@@ -71,7 +73,7 @@ func (d *Document) Save(path string, opts SaveOptions) error {
 		mode = st.Mode().Perm()
 	}
 	if exists && !opts.NoBackup {
-		if err := writeAtomic(path+".bak", current, mode, nil); err != nil {
+		if err := atomicfile.WriteFile(path+".bak", current, atomicfile.Options{Perm: mode}); err != nil {
 			return fmt.Errorf("save %s: backup: %w", path, err)
 		}
 	}
@@ -90,7 +92,7 @@ func (d *Document) Save(path string, opts SaveOptions) error {
 			return nil
 		}
 	}
-	if err := writeAtomic(path, d.data, mode, check); err != nil {
+	if err := atomicfile.WriteFile(path, d.data, atomicfile.Options{Perm: mode, BeforeRename: check}); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	if same || d.src == nil {
@@ -111,59 +113,4 @@ func (d *Document) isSource(path string, st fs.FileInfo) bool {
 	a, err1 := filepath.Abs(path)
 	b, err2 := filepath.Abs(d.src.path)
 	return err1 == nil && err2 == nil && a == b
-}
-
-// writeAtomic writes data to a temporary file next to path, fsyncs it,
-// runs check (when not nil), renames it over path and fsyncs the folder.
-func writeAtomic(path string, data []byte, mode fs.FileMode, check func() error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if check != nil {
-		if err = check(); err != nil {
-			return err
-		}
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
 }

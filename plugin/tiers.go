@@ -2,12 +2,14 @@ package plugin
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/signseg/signseg/internal/atomicfile"
 )
 
 // Span is one segment in media time, in milliseconds [BeginMS, EndMS).
@@ -118,43 +120,13 @@ func MarshalTiers(tiers []Tier) ([]byte, error) {
 // the same folder, syncs it and renames it over path, so that path holds
 // either its old content (usually the empty file ELAN created) or all of
 // data, never part of it. The file keeps path's permissions if it exists.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("output %s is not a regular file", path)
-		}
-		mode = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(dir, "."+base+".signseg-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write output %s: %w (is its folder writable?)", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write output %s: %w", tmp, err)
-	}
-	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("write output %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write output %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write output %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write output %s: %w", path, err)
+func WriteFileAtomic(path string, data []byte) error {
+	err := atomicfile.WriteFile(path, data, atomicfile.Options{})
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("ELAN output file: %w (is its folder writable?)", err)
+	case err != nil:
+		return fmt.Errorf("ELAN output file: %w", err)
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -129,7 +131,7 @@ func hasProperties(doc *eaf.Document) bool {
 // fileReport is one line of a command's report (and of batch's JSON Lines).
 type fileReport struct {
 	Path     string   `json:"path"`
-	Status   string   `json:"status"` // ok, skipped, failed, dry-run
+	Status   string   `json:"status"` // ok, skipped, failed, interrupted, dry-run
 	Error    string   `json:"error,omitempty"`
 	Output   string   `json:"output,omitempty"`
 	Videos   []string `json:"videos,omitempty"`
@@ -157,6 +159,9 @@ func (e *engine) segmentFile(ctx context.Context, path string, opt segmentOption
 	rep = fileReport{Path: path, Status: "failed"}
 	fail := func(err error) fileReport {
 		rep.Error = oneLine(err)
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			rep.Status = "interrupted" // cut short by Ctrl-C, not a failure of the file
+		}
 		return rep
 	}
 	doc, err := eaf.ReadFile(path)
@@ -277,18 +282,95 @@ func pickVideos(doc *eaf.Document, opt segmentOptions) ([]videoTarget, error) {
 		if err != nil {
 			return nil, withMediaAdvice(err)
 		}
+		if slices.ContainsFunc(targets, func(t videoTarget) bool { return sameFile(t.path, r.Path) }) {
+			continue // linked twice: one video, one tier
+		}
 		targets = append(targets, videoTarget{path: r.Path, origin: md.TimeOrigin})
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("%s: no linked video matches --videos %q", doc.Name(), opt.videos)
 	}
 	if len(targets) > 1 {
-		for i := range targets {
-			stem := strings.TrimSuffix(filepath.Base(targets[i].path), filepath.Ext(targets[i].path))
-			targets[i].suffix = "@" + stem
+		paths := make([]string, len(targets))
+		for i, t := range targets {
+			paths[i] = t.path
+		}
+		for i, name := range videoNames(paths) {
+			targets[i].suffix = "@" + name
 		}
 	}
 	return targets, nil
+}
+
+// sameFile reports whether a and b name the same file.
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// videoNames names each of several distinct videos for its tier: the file
+// name without extension, and where that is not unique, as few trailing
+// path parts as tell them apart ("day1/cam", "day2/cam"), with the
+// extension when only it differs ("cam.mp4", "cam.mov"). A name depends
+// only on the set of paths, not on their order.
+func videoNames(paths []string) []string {
+	names := make([]string, len(paths))
+	parts := make([][]string, len(paths))
+	for i, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			abs = filepath.Clean(p)
+		}
+		parts[i] = strings.Split(filepath.ToSlash(abs), "/")
+	}
+	// name is video i's candidate at level k: the last k+1 path parts, the
+	// last without extension unless withExt.
+	name := func(i, k int, withExt bool) string {
+		ps := parts[i][max(0, len(parts[i])-1-k):]
+		last := ps[len(ps)-1]
+		if !withExt {
+			last = strings.TrimSuffix(last, filepath.Ext(last))
+		}
+		return strings.Join(append(slices.Clone(ps[:len(ps)-1]), last), "/")
+	}
+	unique := func(group []int, k int, withExt bool) bool {
+		seen := map[string]bool{}
+		for _, i := range group {
+			n := name(i, k, withExt)
+			if seen[n] {
+				return false
+			}
+			seen[n] = true
+		}
+		return true
+	}
+	// group the videos by plain name; only a clashing group is lengthened
+	groups := map[string][]int{}
+	for i := range paths {
+		groups[name(i, 0, false)] = append(groups[name(i, 0, false)], i)
+	}
+	for _, group := range groups {
+		depth := 0
+		for _, i := range group {
+			depth = max(depth, len(parts[i]))
+		}
+	levels:
+		for k := 0; k < depth; k++ {
+			for _, withExt := range []bool{false, true} {
+				if unique(group, k, withExt) {
+					for _, i := range group {
+						names[i] = name(i, k, withExt)
+					}
+					break levels
+				}
+			}
+		}
+	}
+	return names
 }
 
 // oneLine makes an error a single line for reports.

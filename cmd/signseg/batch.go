@@ -74,10 +74,10 @@ func batchCommand() *cli.Command {
 	}
 }
 
-// runFiles processes paths with jobs workers in input order of completion
-// and calls done (serialised) for each report. A cancelled context stops
-// new files from starting.
-func runFiles(ctx context.Context, e *engine, paths []string, opt segmentOptions, jobs int, prog *progress, done func(fileReport)) []fileReport {
+// runFiles processes paths with jobs workers, calling process for each
+// file and done (serialised) for each report, in order of completion. A
+// cancelled context stops new files from starting.
+func runFiles(ctx context.Context, paths []string, jobs int, process func(string) fileReport, done func(fileReport)) []fileReport {
 	var (
 		mu      sync.Mutex
 		reports []fileReport
@@ -89,10 +89,10 @@ func runFiles(ctx context.Context, e *engine, paths []string, opt segmentOptions
 		go func() {
 			defer wg.Done()
 			for p := range next {
-				r := e.segmentFile(ctx, p, opt, prog)
-				if r.Status == "failed" {
-					prog.done()
+				if ctx.Err() != nil {
+					continue // received as Ctrl-C came: not started
 				}
+				r := process(p)
 				mu.Lock()
 				reports = append(reports, r)
 				done(r)
@@ -100,11 +100,18 @@ func runFiles(ctx context.Context, e *engine, paths []string, opt segmentOptions
 			}
 		}()
 	}
+send:
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			break
 		}
-		next <- p
+		// a file must not be handed out once Ctrl-C came while all
+		// workers were busy
+		select {
+		case next <- p:
+		case <-ctx.Done():
+			break send
+		}
 	}
 	close(next)
 	wg.Wait()

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/signseg/signseg/eaf"
 	"github.com/signseg/signseg/internal/synth"
@@ -215,4 +219,85 @@ func TestShardAndFind(t *testing.T) {
 			t.Errorf("parseShard(%q) = %d, %d, %v", tc.in, k, n, err)
 		}
 	}
+}
+
+// TestRunFilesStopsOnCancel cancels the context while the first file is
+// being processed (as Ctrl-C does): no further file may be started, and the
+// run must end as interrupted, not as failed files.
+func TestRunFilesStopsOnCancel(t *testing.T) {
+	for _, jobs := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("jobs=%d", jobs), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			paths := []string{"a.eaf", "b.eaf", "c.eaf", "d.eaf", "e.eaf", "f.eaf", "g.eaf", "h.eaf"}
+			var mu sync.Mutex
+			var started []string
+			inFlight := make(chan struct{}, len(paths))
+			process := func(p string) fileReport {
+				mu.Lock()
+				started = append(started, p)
+				mu.Unlock()
+				inFlight <- struct{}{}
+				<-ctx.Done() // each file runs until Ctrl-C
+				return fileReport{Path: p, Status: "failed", Error: ctx.Err().Error()}
+			}
+			go func() {
+				for i := 0; i < jobs; i++ {
+					<-inFlight
+				}
+				cancel()
+			}()
+			reports := runFiles(ctx, paths, jobs, process, func(fileReport) {})
+			if len(started) != jobs || len(reports) != jobs {
+				t.Fatalf("%d files started, %d reported after Ctrl-C with %d workers busy: %v; want %d", len(started), len(reports), jobs, started, jobs)
+			}
+		})
+	}
+}
+
+// TestFinishInterrupted: after Ctrl-C the exit message says interrupted,
+// even when the files cut short report an error.
+func TestFinishInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		reports []fileReport
+		want    string
+	}{
+		{"interrupted mid-file", ctx, []fileReport{{Path: "a.eaf", Status: "ok"}, {Path: "b.eaf", Status: "failed", Error: "b.eaf: context canceled"}}, "interrupted (context canceled)"},
+		{"interrupted between files", ctx, []fileReport{{Path: "a.eaf", Status: "ok"}}, "interrupted (context canceled)"},
+		{"a file failed", context.Background(), []fileReport{{Path: "a.eaf", Status: "failed", Error: "bad"}, {Path: "b.eaf", Status: "ok"}}, "1 of 2 files failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := &cli.App{Writer: io.Discard, ErrWriter: io.Discard, ExitErrHandler: func(*cli.Context, error) {},
+				Action: func(c *cli.Context) error { return finish(c, tt.reports) }}
+			err := app.RunContext(tt.ctx, []string{"signseg"})
+			var ec cli.ExitCoder
+			if !errors.As(err, &ec) || ec.ExitCode() != exitFailed || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("error %v, want exit %d starting %q", err, exitFailed, tt.want)
+			}
+		})
+	}
+}
+
+// TestBatchParallelInProcess runs a batch with several workers sharing one
+// engine in this process, so that `go test -race` checks that sharing.
+func TestBatchParallelInProcess(t *testing.T) {
+	root := t.TempDir()
+	paths := archive(t, root, 8)
+	rep := filepath.Join(t.TempDir(), "report.jsonl")
+	stdout, stderr, code := runCLI(t, "batch", "--quiet", "--jobs", "3", "--threads", "1", "--report", rep, root)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	seen := readReports(t, rep)
+	for _, p := range paths {
+		if st := seen[p]; len(st) != 1 || st[0] != "ok" {
+			t.Fatalf("%s: statuses %v, want exactly one ok", p, st)
+		}
+	}
+	checkArchive(t, root, paths)
 }

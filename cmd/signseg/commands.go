@@ -56,7 +56,7 @@ func segmentCommand() *cli.Command {
 // eafFlags are the flags of the commands that edit existing EAF files.
 func eafFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern such as '*front*'; with several, each gets a tier <tier>@<video name>"},
+		&cli.StringFlag{Name: "videos", Value: "first", Usage: "which linked videos to segment: first, all, or a file-name pattern such as '*front*'; with several, each gets a tier <tier>@<video name> (@<folder>/<video name> when two share a name)"},
 		&cli.BoolFlag{Name: "no-backup", Usage: "do not keep FILE.eaf.bak"},
 		mediaDirFlag(),
 	}
@@ -97,7 +97,14 @@ func processFiles(c *cli.Context, paths []string, opt segmentOptions, jobs int, 
 	defer e.close()
 	// Several bars at once would garble the terminal.
 	prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json") || jobs > 1)
-	reports := runFiles(c.Context, e, paths, opt, jobs, prog, func(r fileReport) {
+	process := func(p string) fileReport {
+		r := e.segmentFile(c.Context, p, opt, prog)
+		if r.Status == "failed" || r.Status == "interrupted" {
+			prog.done()
+		}
+		return r
+	}
+	reports := runFiles(c.Context, paths, jobs, process, func(r fileReport) {
 		if also != nil {
 			also(r)
 		}
@@ -127,11 +134,17 @@ func finish(c *cli.Context, reports []fileReport) error {
 			return err
 		}
 	}
+	// Ctrl-C first: the files it cut short report its error, and are not
+	// failures of their own.
+	if err := c.Context.Err(); err != nil {
+		msg := fmt.Sprintf("interrupted (%v); files not yet started were left untouched", err)
+		if failed > 0 {
+			msg += fmt.Sprintf("; %d of %d files failed", failed, len(reports))
+		}
+		return cli.Exit(msg, exitFailed)
+	}
 	if failed > 0 {
 		return cli.Exit(fmt.Sprintf("%d of %d files failed", failed, len(reports)), exitFailed)
-	}
-	if err := c.Context.Err(); err != nil {
-		return cli.Exit(fmt.Sprintf("interrupted (%v); files not yet started were left untouched", err), exitFailed)
 	}
 	return nil
 }
@@ -142,6 +155,8 @@ func printReport(stdout, stderr io.Writer, r fileReport) {
 	switch r.Status {
 	case "failed":
 		fmt.Fprintf(stderr, "%s: error: %s\n", programName, r.Error)
+	case "interrupted":
+		fmt.Fprintf(stderr, "%s: interrupted, left untouched: %s\n", programName, r.Path)
 	case "skipped":
 		fmt.Fprintf(stdout, "%s: skipped (tier already written with this model; --replace redoes it)\n", r.Path)
 	default:

@@ -94,7 +94,8 @@ func extensionsDir(c *cli.Context) (string, []string, error) {
 	home, _ := os.UserHomeDir()
 	found := plugin.ExtensionsDirs(runtime.GOOS, home, os.Getenv)
 	if len(found) == 0 {
-		return "", nil, usagef("no ELAN installation found in the usual places; give its extensions folder with --extensions-dir (e.g. ~/ELAN_6-9/app/extensions)")
+		// not a usage error: the command line is fine, ELAN is not there
+		return "", nil, fmt.Errorf("no ELAN installation found in the usual places; give its extensions folder with --extensions-dir (e.g. ~/ELAN_6-9/app/extensions)")
 	}
 	return found[0], found[1:], nil
 }
@@ -167,7 +168,7 @@ func elanUninstall(c *cli.Context) error {
 			}
 		}
 		if ext == "" {
-			return usagef("no signseg recognizer found in the usual ELAN places; give the extensions folder with --extensions-dir")
+			return fmt.Errorf("no signseg recognizer found in the usual ELAN places; give the extensions folder with --extensions-dir")
 		}
 	}
 	removed, err := plugin.Uninstall(ext, "")

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -408,5 +409,24 @@ func TestELANRecognizeByHand(t *testing.T) {
 	stdout, _, code = runBinary(t, t.TempDir(), nil, "elan", "recognize", "--param", "video")
 	if code != 1 || !strings.Contains(stdout, "NAME=VALUE") || !strings.HasSuffix(stdout, "RESULT: FAILED.\n") {
 		t.Fatalf("exit %d:\n%s", code, stdout)
+	}
+}
+
+// TestELANNotFoundExitCode: with no ELAN in the usual places, install and
+// uninstall fail with exit 1 (nothing to act on), not 2 (a usage error:
+// the command line was fine).
+func TestELANNotFoundExitCode(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if found := plugin.ExtensionsDirs(runtime.GOOS, home, os.Getenv); len(found) > 0 {
+		t.Skipf("skipping: this machine has ELAN installed (%v), so it cannot be not found", found)
+	}
+	for _, sub := range []string{"install", "uninstall"} {
+		t.Run(sub, func(t *testing.T) {
+			_, stderr, code := runCLI(t, "elan", sub)
+			if code != exitFailed || !strings.Contains(stderr, "--extensions-dir") {
+				t.Fatalf("elan %s without ELAN: exit %d, %q; want exit %d and a hint to --extensions-dir", sub, code, stderr, exitFailed)
+			}
+		})
 	}
 }

@@ -39,6 +39,11 @@ func evalCommand() *cli.Command {
 			"end: a partly annotated video counts only where it was annotated, a tier and a baseline are\n" +
 			"scored on the same frames, and no video is needed. The total sums the counts over files\n" +
 			"(micro-average), as the paper does.\n\n" +
+			"acc is the paper's frame accuracy: the share of frames whose label (sign or boundary) equals\n" +
+			"the reference's after each reference boundary is widened by up to a frame on either side, as the\n" +
+			"paper's evaluation widens it for the boundary scores. A 1-frame boundary is thus 3 frames in\n" +
+			"the reference only, so acc is below 100 even for a tier scored against itself; compare\n" +
+			"segmentations by mF1B and mF1S.\n\n" +
 			"--baseline uniform scores the paper's uniform baseline instead of a tier: each stretch of\n" +
 			"reference signing split into as many equal signs as the reference has there.\n\n" +
 			"--plot draws one file's boundary probability (recomputed by running --model on the linked\n" +

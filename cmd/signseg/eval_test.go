@@ -534,3 +534,26 @@ func TestEvalCorpus(t *testing.T) {
 	}
 	t.Logf("%d tiers in %d files", tiers, len(files))
 }
+
+// TestEvalAccExplained: a tier scored against itself gets F1 100 but a
+// frame accuracy below 100, because acc (the paper's) compares with the
+// reference's widened boundaries; --help must say so. b.eaf's numbers are
+// worked out in TestEvalKnownNumbers: 4 of 21 frames are boundary only in
+// the widened reference, so acc is 17/21.
+func TestEvalAccExplained(t *testing.T) {
+	_, b := knownFiles(t, t.TempDir())
+	out := checkTableMatchesJSON(t, "eval", "--ref", "gloss", "--hyp", "gloss", b)
+	if m := out.Total; m.MF1B != 100 || m.MF1S != 100 || math.Abs(m.Acc-100*17.0/21) > 1e-9 {
+		t.Fatalf("a tier against itself: mF1B %v mF1S %v acc %v; want 100, 100, %v", m.MF1B, m.MF1S, m.Acc, 100*17.0/21)
+	}
+	help, _, code := evalCLI(t, "eval", "--help")
+	if code != 0 {
+		t.Fatalf("eval --help: exit %d", code)
+	}
+	text := strings.Join(strings.Fields(help), " ")
+	for _, want := range []string{"acc is the paper's frame accuracy", "widened", "below 100 even for a tier scored against itself"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("eval --help does not explain acc (%q missing):\n%s", want, help)
+		}
+	}
+}

@@ -24,7 +24,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "signseg")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	args := append(append([]string{"build"}, raceBuildFlags...), "-o", binary, ".")
+	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
 		os.Stderr.Write(out)
 		os.Exit(1)

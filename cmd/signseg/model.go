@@ -4,10 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/signseg/signseg/internal/atomicfile"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
 	"github.com/signseg/signseg/segment/checkpoint"
@@ -244,7 +243,7 @@ func modelImport(c *cli.Context) error {
 	}
 	if err := writePackage(dir, name, c.Bool("force"), map[string][]byte{
 		importFeaturesFile: features, importTemporalFile: temporal,
-	}, &man, &rec); err != nil {
+	}, &man, &rec, nil); err != nil {
 		return err
 	}
 	// Load it back the way the segment commands will: the manifest and the
@@ -268,19 +267,13 @@ func modelImport(c *cli.Context) error {
 }
 
 // writePackage writes the package into a temporary folder next to its
-// destination and renames it into place, so that an interrupted import
-// never leaves a half-written model under the name.
-func writePackage(dir, name string, replace bool, files map[string][]byte, man *segment.Manifest, rec *importRecord) error {
+// destination and moves it into place (internal/atomicfile), so that an
+// interrupted or failed import never leaves a half-written model under the
+// name, and a failed --force import leaves the old model in place. rename,
+// when not nil, does the folder moves instead (tests inject failures).
+func writePackage(dir, name string, replace bool, files map[string][]byte, man *segment.Manifest, rec *importRecord, rename func(from, to string) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("model import: create %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(dir, "."+name+".import-")
-	if err != nil {
-		return fmt.Errorf("model import: %w", err)
-	}
-	defer os.RemoveAll(tmp) // no-op after the rename
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("model import: %w", err)
 	}
 	manJSON, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
@@ -292,23 +285,24 @@ func writePackage(dir, name string, replace bool, files map[string][]byte, man *
 	}
 	files[segment.ManifestFile] = append(manJSON, '\n')
 	files[importRecordFile] = append(recJSON, '\n')
-	for f, data := range files {
-		if err := os.WriteFile(filepath.Join(tmp, f), data, 0o644); err != nil {
-			return fmt.Errorf("model import: write %s: %w", f, err)
-		}
-	}
 	dest := filepath.Join(dir, name)
-	if replace {
-		old := dest + ".replaced"
-		if err := os.RemoveAll(old); err != nil {
-			return fmt.Errorf("model import: %w", err)
-		}
-		if err := os.Rename(dest, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("model import: move the old model aside: %w", err)
-		}
-		defer os.RemoveAll(old)
+	if _, err := os.Lstat(dest); err == nil && !replace {
+		return fmt.Errorf("model import: %s already exists; choose another --name or add --force to replace it", dest)
 	}
-	if err := os.Rename(tmp, dest); err != nil {
+	fill := func(tmp string) error {
+		for f, data := range files {
+			if err := os.WriteFile(filepath.Join(tmp, f), data, 0o644); err != nil {
+				return fmt.Errorf("model import: write %s: %w", f, err)
+			}
+		}
+		return nil
+	}
+	if rename == nil {
+		err = atomicfile.ReplaceDir(dest, fill)
+	} else {
+		err = atomicfile.ReplaceDirUsing(dest, fill, rename)
+	}
+	if err != nil {
 		return fmt.Errorf("model import: %w", err)
 	}
 	return nil

@@ -8,13 +8,14 @@
 package plot
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/signseg/signseg/internal/atomicfile"
 )
 
 // Figure is one plot. The x axis covers Frames frames at FPS, the first
@@ -350,37 +351,19 @@ func formatSeconds(sec, step float64) string {
 }
 
 // WriteFile writes the figure to path as PNG or SVG, chosen by the
-// extension (.png or .svg). The file is written completely or not at all.
+// extension (.png or .svg). The file is written completely or not at all
+// (internal/atomicfile): a failure leaves an existing file as it was.
 func (f *Figure) WriteFile(path string) error {
-	var buf bytes.Buffer
-	var err error
+	var write func(io.Writer) error
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".png":
-		err = f.WritePNG(&buf)
+		write = f.WritePNG
 	case ".svg":
-		err = f.WriteSVG(&buf)
+		write = f.WriteSVG
 	default:
 		return fmt.Errorf("plot %s: unknown format %q; name the file .png or .svg", path, ext)
 	}
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, atomicfile.Options{}, write); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return nil

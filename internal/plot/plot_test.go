@@ -294,6 +294,19 @@ func TestWriteFile(t *testing.T) {
 	if err := f.WriteFile(filepath.Join(dir, "p.jpg")); err == nil || !strings.Contains(err.Error(), ".png or .svg") {
 		t.Fatalf("unknown extension: %v", err)
 	}
+	// a figure that fails to draw leaves the existing file as it was
+	before, err := os.ReadFile(filepath.Join(dir, "p.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := testFigure()
+	bad.Frames = 0
+	if err := bad.WriteFile(filepath.Join(dir, "p.png")); err == nil {
+		t.Fatal("an invalid figure was written")
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "p.png")); !bytes.Equal(after, before) {
+		t.Error("a failed write changed the existing plot")
+	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Fatalf("%d files left in the folder, want 2", len(entries))

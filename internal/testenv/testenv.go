@@ -7,10 +7,12 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -66,3 +68,57 @@ func SharedDir(t testing.TB, rel string) string {
 	}
 	return p
 }
+
+// Fixture returns path, a test fixture committed to the repository, and
+// fails the test when it is missing: a committed fixture is part of the
+// checkout, so its absence is a broken checkout, never a reason to skip
+// (with or without SIGNSEG_REQUIRE_NATIVE). regenerate says how to make it
+// again, e.g. the script that wrote it.
+func Fixture(t testing.TB, path, regenerate string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("committed fixture %s is missing (%v): restore it with git checkout, or %s", path, err, regenerate)
+	}
+	return path
+}
+
+// Outcome runs f with a stand-in for t and reports whether f failed or
+// skipped (Fatal and Skip end f as they end a test) and what it said, so
+// that tests can check that a helper fails rather than skips.
+func Outcome(t testing.TB, f func(testing.TB)) (failed, skipped bool, msg string) {
+	t.Helper()
+	r := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(r)
+	}()
+	<-done
+	return r.failed, r.skipped, strings.Join(r.msgs, "\n")
+}
+
+// recorder is a testing.TB that records failures and skips instead of
+// reporting them; other calls go to the real test.
+type recorder struct {
+	testing.TB
+	failed, skipped bool
+	msgs            []string
+}
+
+func (r *recorder) Helper()                      {}
+func (r *recorder) Log(args ...any)              { r.msgs = append(r.msgs, fmt.Sprint(args...)) }
+func (r *recorder) Logf(format string, a ...any) { r.msgs = append(r.msgs, fmt.Sprintf(format, a...)) }
+func (r *recorder) Fail()                        { r.failed = true }
+func (r *recorder) FailNow()                     { r.failed = true; runtime.Goexit() }
+func (r *recorder) Failed() bool                 { return r.failed }
+func (r *recorder) Error(args ...any)            { r.Log(args...); r.Fail() }
+func (r *recorder) Errorf(format string, a ...any) {
+	r.Logf(format, a...)
+	r.Fail()
+}
+func (r *recorder) Fatal(args ...any)              { r.Log(args...); r.FailNow() }
+func (r *recorder) Fatalf(format string, a ...any) { r.Logf(format, a...); r.FailNow() }
+func (r *recorder) SkipNow()                       { r.skipped = true; runtime.Goexit() }
+func (r *recorder) Skipped() bool                  { return r.skipped }
+func (r *recorder) Skip(args ...any)               { r.Log(args...); r.SkipNow() }
+func (r *recorder) Skipf(format string, a ...any)  { r.Logf(format, a...); r.SkipNow() }

@@ -16,21 +16,22 @@ import (
 	"testing"
 
 	"github.com/nlpodyssey/gopickle/pytorch"
+
+	"github.com/signseg/signseg/internal/testenv"
 )
 
 // The fixtures under testdata are made by scripts/fixtures/make_fixtures.py
 // (PyTorch 1.13); the tests never need PyTorch.
 
-// fixturePath returns testdata/name; the test is skipped with a message
-// when the committed fixture is missing (it must not be).
+// fixturePath returns testdata/name; a missing committed fixture fails the
+// test (it is part of the repository).
 func fixturePath(t testing.TB, name string) string {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("skipping: committed fixture missing (regenerate with /usr/bin/python3 scripts/fixtures/make_fixtures.py small): %v", err)
-	}
-	return p
+	return testenv.Fixture(t, filepath.Join("testdata", name), regenerateFixtures)
 }
+
+// regenerateFixtures says how the committed fixtures are made (needs PyTorch).
+const regenerateFixtures = "regenerate it with /usr/bin/python3 scripts/fixtures/make_fixtures.py small"
 
 // readMeta reads a fixture's JSON description.
 func readMeta(t testing.TB, path string) map[string]any {
@@ -373,5 +374,25 @@ func TestLenientClasses(t *testing.T) {
 	_, err := pytorch.Load(fixturePath(t, "i3d_small.pth.tar"))
 	if err == nil || !strings.Contains(err.Error(), "class not found") {
 		t.Fatalf("plain gopickle: error %v, want class not found", err)
+	}
+}
+
+// TestMissingFixtureFails: a committed fixture that is missing must fail
+// the tests that need it, never skip them.
+func TestMissingFixtureFails(t *testing.T) {
+	helpers := []struct {
+		name string
+		call func(testing.TB)
+	}{
+		{"fixturePath", func(tb testing.TB) { fixturePath(tb, "no_such_fixture.pth.tar") }},
+		{"requireFixture", func(tb testing.TB) { requireFixture(tb, filepath.Join("testdata", "no_such_fixture.json")) }},
+	}
+	for _, h := range helpers {
+		t.Run(h.name, func(t *testing.T) {
+			failed, skipped, msg := testenv.Outcome(t, h.call)
+			if !failed || skipped {
+				t.Fatalf("missing committed fixture: failed %v, skipped %v (%s); want a failure", failed, skipped, msg)
+			}
+		})
 	}
 }

@@ -20,13 +20,11 @@ import (
 // PyTorch 1.13 recorded for the same checkpoints and inputs
 // (scripts/fixtures/make_fixtures.py).
 
-// requireFixture skips the test with a message when a committed fixture
-// file is missing (it must not be: regenerate it with the script).
+// requireFixture fails the test when a committed fixture file is missing
+// (it is part of the repository).
 func requireFixture(t testing.TB, path string) {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("skipping: fixture %s missing (make it with /usr/bin/python3 scripts/fixtures/make_fixtures.py small): %v", path, err)
-	}
+	testenv.Fixture(t, path, regenerateFixtures)
 }
 
 func initORT(t testing.TB) {
