@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/signseg/signseg/internal/atomicfile"
 	"github.com/signseg/signseg/segment/tflite"
 )
 
@@ -46,7 +47,7 @@ func modelConvert(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("model convert: %w", err)
 	}
-	if err := tflite.WriteFileAtomic(out, onnx); err != nil {
+	if err := atomicfile.WriteFile(out, onnx, atomicfile.Options{Perm: 0o644}); err != nil {
 		return fmt.Errorf("model convert: %w", err)
 	}
 	w := c.App.Writer

@@ -13,7 +13,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/signseg/signseg/internal/atomicfile"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
 	"github.com/signseg/signseg/segment/checkpoint"
@@ -169,7 +168,7 @@ func modelImport(c *cli.Context) error {
 	w := c.App.Writer
 
 	i3dPath, mstcnPath := c.String("i3d"), c.String("mstcn")
-	rec := importRecord{Tool: programName + " " + version, License: weightsLicence}
+	rec := importRecord{Tool: programName + " " + appVersion(), License: weightsLicence}
 	i3dSD, err := checkpoint.Load(i3dPath)
 	if err != nil {
 		return fmt.Errorf("--i3d: %w", err)
@@ -241,9 +240,9 @@ func modelImport(c *cli.Context) error {
 		},
 		Decoding: segment.Decoding{Decoder: new(segment.DecoderThreshold), Threshold: new(c.Float64("threshold")), Gaps: new(decode.GapsSplit)},
 	}
-	if err := writePackage(dir, name, c.Bool("force"), map[string][]byte{
+	if err := writePackage(dir, c.Bool("force"), map[string][]byte{
 		importFeaturesFile: features, importTemporalFile: temporal,
-	}, &man, &rec, nil); err != nil {
+	}, &man, &rec); err != nil {
 		return err
 	}
 	// Load it back the way the segment commands will: the manifest and the
@@ -266,43 +265,16 @@ func modelImport(c *cli.Context) error {
 	return nil
 }
 
-// writePackage writes the package into a temporary folder next to its
-// destination and moves it into place (internal/atomicfile), so that an
-// interrupted or failed import never leaves a half-written model under the
-// name, and a failed --force import leaves the old model in place. rename,
-// when not nil, does the folder moves instead (tests inject failures).
-func writePackage(dir, name string, replace bool, files map[string][]byte, man *segment.Manifest, rec *importRecord, rename func(from, to string) error) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("model import: create %s: %w", dir, err)
-	}
-	manJSON, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return err
-	}
+// writePackage writes the imported model folder with its import record
+// (segment.WriteModel: whole or not at all, an old model kept if anything
+// fails).
+func writePackage(dir string, replace bool, files map[string][]byte, man *segment.Manifest, rec *importRecord) error {
 	recJSON, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
-	files[segment.ManifestFile] = append(manJSON, '\n')
 	files[importRecordFile] = append(recJSON, '\n')
-	dest := filepath.Join(dir, name)
-	if _, err := os.Lstat(dest); err == nil && !replace {
-		return fmt.Errorf("model import: %s already exists; choose another --name or add --force to replace it", dest)
-	}
-	fill := func(tmp string) error {
-		for f, data := range files {
-			if err := os.WriteFile(filepath.Join(tmp, f), data, 0o644); err != nil {
-				return fmt.Errorf("model import: write %s: %w", f, err)
-			}
-		}
-		return nil
-	}
-	if rename == nil {
-		err = atomicfile.ReplaceDir(dest, fill)
-	} else {
-		err = atomicfile.ReplaceDirUsing(dest, fill, rename)
-	}
-	if err != nil {
+	if _, err := segment.WriteModel(dir, man, files, replace); err != nil {
 		return fmt.Errorf("model import: %w", err)
 	}
 	return nil

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -231,79 +229,6 @@ func BenchmarkModelImportFullSize(b *testing.B) {
 		if code != 0 {
 			b.Fatalf("import: exit %d: %s", code, stderr.String())
 		}
-	}
-}
-
-// TestModelImportForceKeepsOldModel makes the step that moves the new
-// model folder into place fail during a --force import: the old model must
-// be back, whole, and nothing else left in the models folder.
-func TestModelImportForceKeepsOldModel(t *testing.T) {
-	injected := errors.New("injected rename failure")
-	tests := []struct {
-		name    string
-		failNew bool // make the move of the new folder into place fail
-	}{
-		{"final rename fails", true},
-		{"replaced", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			dest := filepath.Join(dir, "bslcp")
-			if err := os.MkdirAll(dest, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			old := map[string]string{segment.ManifestFile: `{"name":"old"}` + "\n", importFeaturesFile: "old features", "old-only": "x"}
-			for f, data := range old {
-				if err := os.WriteFile(filepath.Join(dest, f), []byte(data), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var aside string // where the old model was moved, if it was
-			rename := func(from, to string) error {
-				if from == dest {
-					aside = to
-				}
-				if tt.failNew && to == dest && from != aside {
-					return injected
-				}
-				return os.Rename(from, to)
-			}
-			man := segment.Manifest{Name: "bslcp"}
-			err := writePackage(dir, "bslcp", true, map[string][]byte{importFeaturesFile: []byte("new features"), importTemporalFile: []byte("new temporal")},
-				&man, &importRecord{Tool: "test"}, rename)
-			want := old
-			if tt.failNew {
-				if !errors.Is(err, injected) {
-					t.Fatalf("error %v, want the injected failure", err)
-				}
-			} else {
-				if err != nil {
-					t.Fatal(err)
-				}
-				want = map[string]string{importFeaturesFile: "new features", importTemporalFile: "new temporal"}
-			}
-			entries, err := os.ReadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(entries) != 1 || entries[0].Name() != "bslcp" {
-				var names []string
-				for _, e := range entries {
-					names = append(names, e.Name())
-				}
-				t.Fatalf("models folder holds %v, want only bslcp", names)
-			}
-			if _, err := os.Stat(filepath.Join(dest, "old-only")); tt.failNew == errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("old-only file: %v", err)
-			}
-			for f, data := range want {
-				got, err := os.ReadFile(filepath.Join(dest, f))
-				if err != nil || string(got) != data {
-					t.Errorf("%s: %q, %v; want %q", f, got, err, data)
-				}
-			}
-		})
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/signseg/signseg/internal/atomicfile"
 )
 
 // HolisticVersion is the npm version of @mediapipe/holistic that
@@ -153,50 +155,10 @@ func (p *Package) ConvertTo(ctx context.Context, dir string, names ...string) ([
 			return out, err
 		}
 		dest := filepath.Join(dir, strings.TrimSuffix(name, ".tflite")+".onnx")
-		if err := WriteFileAtomic(dest, onnx); err != nil {
+		if err := atomicfile.WriteFile(dest, onnx, atomicfile.Options{Perm: 0o644}); err != nil {
 			return out, err
 		}
 		out = append(out, dest)
 	}
 	return out, nil
-}
-
-// WriteFileAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path, so a reader never sees a partial model.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	done = true
-	// Make the rename durable; not every platform can sync a folder.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -188,23 +188,3 @@ func TestConvertTo(t *testing.T) {
 		t.Errorf("missing model: %v", err)
 	}
 }
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "m.onnx")
-	for _, body := range []string{"first", "second, longer"} {
-		if err := WriteFileAtomic(path, []byte(body)); err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || string(got) != body {
-			t.Fatalf("read back %q, %v; want %q", got, err, body)
-		}
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("folder holds %d files, want 1 (no temporary file left)", len(ents))
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "m.onnx"), []byte("x")); err == nil {
-		t.Error("writing into a missing folder succeeded")
-	}
-}
