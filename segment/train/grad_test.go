@@ -1,0 +1,162 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randomSequence(rng *rand.Rand, D, C, T int) ([]float32, []int32) {
+	x := make([]float32, D*T)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	y := make([]int32, T)
+	for t := range y {
+		y[t] = int32(rng.IntN(C))
+	}
+	return x, y
+}
+
+// convKind names the parameter kind of conv index ci for error reports.
+func (m *Model) convKind(ci int) string {
+	per := 2*m.cfg.Layers + 2
+	s, j := ci/per, ci%per
+	switch {
+	case j == 0 && s == 0:
+		return "input conv (stage 1)"
+	case j == 0:
+		return "input conv (later stages)"
+	case j == per-1:
+		return "output conv"
+	case j%2 == 1:
+		return "dilated conv"
+	default:
+		return "1x1 conv"
+	}
+}
+
+// TestGradientsFiniteDifferences compares every parameter's gradient with a
+// central difference of the float64 reference loss.
+func TestGradientsFiniteDifferences(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		T       int
+		lo, hi  int
+		weights []float32
+		ignore  bool
+		dropout bool
+	}{
+		{"plain", Config{Stages: 2, Layers: 3, Channels: 4, Inputs: 3, Classes: 2}, 24, 0, 24, nil, false, false},
+		{"weights+dropout", Config{Stages: 3, Layers: 2, Channels: 5, Inputs: 4, Classes: 3, Dropout: 0.5}, 17, 0, 17, []float32{0.2, 0.5, 0.3}, false, true},
+		{"window+ignore", Config{Stages: 2, Layers: 3, Channels: 4, Inputs: 2, Classes: 2, Dropout: 0.3}, 30, 7, 21, []float32{0.7, 0.3}, true, true},
+		{"T below dilation", Config{Stages: 2, Layers: 4, Channels: 3, Inputs: 2, Classes: 2}, 5, 0, 5, nil, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := NewModel(tc.cfg, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			x, y := randomSequence(rng, tc.cfg.Inputs, tc.cfg.Classes, tc.T)
+			if tc.ignore {
+				for t := 3; t < tc.T; t += 4 {
+					y[t] = Ignore
+				}
+			}
+			// A tight τ so that some pairs are clamped.
+			loss := Loss{ClassWeights: tc.weights, Smoothing: 0.15, Tau: 0.5}
+			var drop *rand.Rand
+			if tc.dropout {
+				drop = rand.New(rand.NewPCG(3, 4))
+			}
+			p := m.forward(x, tc.T, true, drop)
+			dout := make([][]float32, tc.cfg.Stages)
+			var got float64
+			for s := range dout {
+				dout[s] = make([]float32, tc.cfg.Classes*tc.T)
+				got += loss.stageLoss(p.out[s], y, tc.cfg.Classes, tc.T, tc.lo, tc.hi, dout[s])
+			}
+			var keep [][][]uint64
+			if tc.dropout {
+				keep = p.keep
+			}
+			grad := m.backward(p, dout)
+
+			pf := make([]float64, len(m.params))
+			for i, v := range m.params {
+				pf[i] = float64(v)
+			}
+			want, frozen, outs := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, keep, nil)
+			if d := math.Abs(got-want) / math.Abs(want); d > 1e-5 {
+				t.Errorf("loss %v, reference %v (rel %.3g)", got, want, d)
+			}
+			var outErr float64
+			for s := range outs {
+				for i, v := range outs[s] {
+					outErr = math.Max(outErr, math.Abs(float64(p.out[s][i])-v))
+				}
+			}
+			if outErr > 1e-5 {
+				t.Errorf("logits differ from the reference by %g", outErr)
+			}
+			const eps = 1e-6
+			type agg struct{ maxDiff, maxGrad float64 }
+			kinds := map[string]*agg{}
+			var order []string
+			for ci, c := range m.convs {
+				k := m.convKind(ci)
+				if kinds[k] == nil {
+					kinds[k] = &agg{}
+					order = append(order, k)
+				}
+				for i := c.w; i < c.b+c.out; i++ {
+					v := pf[i]
+					pf[i] = v + eps
+					lp, _, _ := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, keep, frozen)
+					pf[i] = v - eps
+					lm, _, _ := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, keep, frozen)
+					pf[i] = v
+					num := (lp - lm) / (2 * eps)
+					a := kinds[k]
+					a.maxDiff = math.Max(a.maxDiff, math.Abs(float64(grad[i])-num))
+					a.maxGrad = math.Max(a.maxGrad, math.Abs(num))
+				}
+			}
+			for _, k := range order {
+				a := kinds[k]
+				rel := a.maxDiff / a.maxGrad
+				t.Logf("%-26s max |grad| %.4g, max abs diff %.3g, relative %.3g", k, a.maxGrad, a.maxDiff, rel)
+				if a.maxGrad == 0 || rel > 1e-4 {
+					t.Errorf("%s: gradient relative error %.3g (max |grad| %g)", k, rel, a.maxGrad)
+				}
+			}
+		})
+	}
+}
+
+func TestClassWeights(t *testing.T) {
+	for _, tc := range []struct {
+		labels [][]int32
+		C      int
+		want   []float64
+	}{
+		// n = (3, 1): 1/3 and 1 over 4/3.
+		{[][]int32{{0, 0, 1}, {0, Ignore}}, 2, []float64{0.25, 0.75}},
+		// A class that never occurs counts as n = 1.
+		{[][]int32{{0, 0}}, 2, []float64{1.0 / 3, 2.0 / 3}},
+		{[][]int32{{2, 2, 1, 0, 0, 0}}, 3, []float64{(1.0 / 3) / (1.0/3 + 1 + 0.5), 1 / (1.0/3 + 1 + 0.5), 0.5 / (1.0/3 + 1 + 0.5)}},
+	} {
+		t.Run(fmt.Sprint(tc.labels), func(t *testing.T) {
+			got := ClassWeights(tc.labels, tc.C)
+			for c := range tc.want {
+				if math.Abs(float64(got[c])-tc.want[c]) > 1e-7 {
+					t.Errorf("weights %v, want %v", got, tc.want)
+					break
+				}
+			}
+		})
+	}
+}

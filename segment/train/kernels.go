@@ -1,0 +1,207 @@
+package train
+
+import (
+	"runtime"
+	"sync"
+)
+
+// The convolutions are matrix products on [channels, T] row-major tensors:
+// a kernel tap k of a dilated conv is W_k·X shifted in time, which is a
+// product with a column offset, so no im2col copy is needed.
+//
+// Every output element is computed by exactly one goroutine in a fixed
+// order, so results do not depend on the number of cores.
+
+// colBlock is the number of time steps packed at once: 64 channels × 256
+// float32 = 64 KiB, which stays in L2 while every row block of A uses it.
+const colBlock = 256
+
+// parallel runs f(i) for i in [0, n) on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += w {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// packA lays out a [m, k] row-major matrix (leading dimension lda) as
+// row quads: p[q*k*4 + j*4 + r] = a[(4q+r)*lda + j], zero-filled past m.
+func packA(a []float32, lda, m, k int) []float32 {
+	mq := (m + 3) / 4
+	p := make([]float32, mq*k*4)
+	for r := 0; r < m; r++ {
+		q, rr := r/4, r%4
+		row := a[r*lda : r*lda+k]
+		dst := p[q*k*4:]
+		for j, v := range row {
+			dst[j*4+rr] = v
+		}
+	}
+	return p
+}
+
+// mulAdd computes C[m, n] += A·B with A packed by packA ([m, k]), B [k, n]
+// with leading dimension ldb and C with ldc. The slices may start at a
+// column offset of larger tensors.
+func mulAdd(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, n int) {
+	if n <= 0 || m <= 0 {
+		return
+	}
+	if k == 0 {
+		return
+	}
+	blocks := (n + colBlock - 1) / colBlock
+	mq := (m + 3) / 4
+	parallel(blocks, func(bi int) {
+		t0 := bi * colBlock
+		nb := min(colBlock, n-t0)
+		nq := (nb + 3) / 4
+		// Pack B[:, t0:t0+nb] as column quads: bp[q*k*4 + j*4 + c].
+		bp := make([]float32, nq*k*4)
+		for j := 0; j < k; j++ {
+			row := b[j*ldb+t0 : j*ldb+t0+nb]
+			for t, v := range row {
+				bp[(t/4)*k*4+j*4+t%4] = v
+			}
+		}
+		for q := 0; q < mq; q++ {
+			aq := ap[q*k*4 : (q+1)*k*4]
+			for cq := 0; cq < nq; cq++ {
+				bq := bp[cq*k*4 : (cq+1)*k*4]
+				var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+				for j := 0; j+4 <= len(aq) && j+4 <= len(bq); j += 4 {
+					a := aq[j : j+4 : j+4]
+					bb := bq[j : j+4 : j+4]
+					a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+					b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+					c00 += a0 * b0
+					c01 += a0 * b1
+					c02 += a0 * b2
+					c03 += a0 * b3
+					c10 += a1 * b0
+					c11 += a1 * b1
+					c12 += a1 * b2
+					c13 += a1 * b3
+					c20 += a2 * b0
+					c21 += a2 * b1
+					c22 += a2 * b2
+					c23 += a2 * b3
+					c30 += a3 * b0
+					c31 += a3 * b1
+					c32 += a3 * b2
+					c33 += a3 * b3
+				}
+				acc := [4][4]float32{
+					{c00, c01, c02, c03},
+					{c10, c11, c12, c13},
+					{c20, c21, c22, c23},
+					{c30, c31, c32, c33},
+				}
+				col := t0 + cq*4
+				nc := min(4, n-col)
+				for r := 0; r < 4; r++ {
+					row := q*4 + r
+					if row >= m {
+						break
+					}
+					dst := c[row*ldc+col : row*ldc+col+nc]
+					for i := range dst {
+						dst[i] += acc[r][i]
+					}
+				}
+			}
+		}
+	})
+}
+
+// mulAddNT computes G[m, k] += D·Xᵀ for D [m, n] (leading dimension ldd)
+// and X [k, n] (ldx): the weight gradient of a product, a reduction over
+// time. Rows of G are split between goroutines; each sums over time in
+// blocks of colBlock, in order.
+func mulAddNT(g []float32, m, k int, d []float32, ldd int, x []float32, ldx, n int) {
+	if n <= 0 || m <= 0 || k <= 0 {
+		return
+	}
+	mq := (m + 3) / 4
+	parallel(mq, func(q int) {
+		r0 := q * 4
+		nr := min(4, m-r0)
+		for t0 := 0; t0 < n; t0 += colBlock {
+			nb := min(colBlock, n-t0)
+			var drows [4][]float32
+			for r := 0; r < 4; r++ {
+				if r < nr {
+					drows[r] = d[(r0+r)*ldd+t0 : (r0+r)*ldd+t0+nb]
+				} else {
+					drows[r] = make([]float32, nb)
+				}
+			}
+			d0, d1, d2, d3 := drows[0], drows[1], drows[2], drows[3]
+			j := 0
+			for ; j+4 <= k; j += 4 {
+				x0 := x[j*ldx+t0 : j*ldx+t0+nb]
+				x1 := x[(j+1)*ldx+t0 : (j+1)*ldx+t0+nb]
+				x2 := x[(j+2)*ldx+t0 : (j+2)*ldx+t0+nb]
+				x3 := x[(j+3)*ldx+t0 : (j+3)*ldx+t0+nb]
+				var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+				for t := 0; t < nb; t++ {
+					a0, a1, a2, a3 := d0[t], d1[t], d2[t], d3[t]
+					b0, b1, b2, b3 := x0[t], x1[t], x2[t], x3[t]
+					c00 += a0 * b0
+					c01 += a0 * b1
+					c02 += a0 * b2
+					c03 += a0 * b3
+					c10 += a1 * b0
+					c11 += a1 * b1
+					c12 += a1 * b2
+					c13 += a1 * b3
+					c20 += a2 * b0
+					c21 += a2 * b1
+					c22 += a2 * b2
+					c23 += a2 * b3
+					c30 += a3 * b0
+					c31 += a3 * b1
+					c32 += a3 * b2
+					c33 += a3 * b3
+				}
+				acc := [4][4]float32{
+					{c00, c01, c02, c03},
+					{c10, c11, c12, c13},
+					{c20, c21, c22, c23},
+					{c30, c31, c32, c33},
+				}
+				for r := 0; r < nr; r++ {
+					row := g[(r0+r)*k+j : (r0+r)*k+j+4]
+					for i := range row {
+						row[i] += acc[r][i]
+					}
+				}
+			}
+			for ; j < k; j++ {
+				xj := x[j*ldx+t0 : j*ldx+t0+nb]
+				for r := 0; r < nr; r++ {
+					var s float32
+					dr := drows[r]
+					for t, v := range xj {
+						s += dr[t] * v
+					}
+					g[(r0+r)*k+j] += s
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,250 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// tap returns the time shift of tap k of c (output t reads input t+shift)
+// and the output range [lo, hi) whose input stays inside [0, T): the zero
+// padding of a length-preserving conv is the part that is skipped.
+func (c conv) tap(k, T int) (shift, lo, hi int) {
+	shift = (k - (c.k-1)/2) * c.dil
+	return shift, max(0, -shift), min(T, T-shift)
+}
+
+// convForward sets y [out, T] to conv c applied to x [in, T].
+func (m *Model) convForward(c conv, x, y []float32, T int) {
+	for o := 0; o < c.out; o++ {
+		b := m.params[c.b+o]
+		row := y[o*T : (o+1)*T]
+		for t := range row {
+			row[t] = b
+		}
+	}
+	for k := 0; k < c.k; k++ {
+		s, lo, hi := c.tap(k, T)
+		if hi <= lo {
+			continue
+		}
+		w := m.params[c.w+k*c.out*c.in : c.w+(k+1)*c.out*c.in]
+		mulAdd(y[lo:], T, packA(w, c.in, c.out, c.in), c.out, c.in, x[lo+s:], T, hi-lo)
+	}
+}
+
+// convBackward adds conv c's weight and bias gradients for input x and
+// output gradient dy to grad and, when dx is not nil, adds the input
+// gradient to dx.
+func (m *Model) convBackward(c conv, x, dy, dx, grad []float32, T int) {
+	for o := 0; o < c.out; o++ {
+		var s float64
+		for _, v := range dy[o*T : (o+1)*T] {
+			s += float64(v)
+		}
+		grad[c.b+o] += float32(s)
+	}
+	wt := make([]float32, c.in*c.out)
+	for k := 0; k < c.k; k++ {
+		s, lo, hi := c.tap(k, T)
+		if hi <= lo {
+			continue
+		}
+		off := c.w + k*c.out*c.in
+		mulAddNT(grad[off:off+c.out*c.in], c.out, c.in, dy[lo:], T, x[lo+s:], T, hi-lo)
+		if dx == nil {
+			continue
+		}
+		w := m.params[off : off+c.out*c.in]
+		for o := 0; o < c.out; o++ {
+			for i := 0; i < c.in; i++ {
+				wt[i*c.out+o] = w[o*c.in+i]
+			}
+		}
+		mulAdd(dx[lo+s:], T, packA(wt, c.out, c.in, c.out), c.in, c.out, dy[lo:], T, hi-lo)
+	}
+}
+
+// softmaxCols sets y [C, T] to the softmax of x over C for every t.
+func softmaxCols(x, y []float32, C, T int) {
+	for t := 0; t < T; t++ {
+		mx := float32(math.Inf(-1))
+		for c := 0; c < C; c++ {
+			mx = max(mx, x[c*T+t])
+		}
+		var s float64
+		for c := 0; c < C; c++ {
+			e := math.Exp(float64(x[c*T+t] - mx))
+			y[c*T+t] = float32(e)
+			s += e
+		}
+		for c := 0; c < C; c++ {
+			y[c*T+t] = float32(float64(y[c*T+t]) / s)
+		}
+	}
+}
+
+// pass holds one forward pass's activations for the backward pass.
+type pass struct {
+	T    int
+	x    []float32     // [D, T] input (not owned)
+	in   [][]float32   // per stage s > 0: softmax of stage s−1 [C, T]
+	h    [][][]float32 // per stage: h_0 … h_L [F, T], the residual stream
+	a    [][][]float32 // per stage and layer: ReLU output [F, T]
+	keep [][][]uint64  // per stage and layer: dropout keep bitmap, nil without dropout
+	out  [][]float32   // per stage: logits [C, T]
+}
+
+// dropThreshold turns a drop probability into a threshold on 16-bit
+// uniforms: an element is kept when its uniform is ≥ the threshold, so p is
+// applied in steps of 1/65536 (0.5 exactly).
+func dropThreshold(p float64) uint64 { return uint64(math.Round(p * 65536)) }
+
+// forward runs the model on x [D, T]. A training pass keeps every
+// activation for backward and draws dropout from rng (none when rng is
+// nil). Otherwise only the logits are kept (p.out).
+func (m *Model) forward(x []float32, T int, train bool, rng *rand.Rand) *pass {
+	cfg := m.cfg
+	S, L, F, C := cfg.Stages, cfg.Layers, cfg.Channels, cfg.Classes
+	p := &pass{T: T, x: x, in: make([][]float32, S), h: make([][][]float32, S), a: make([][][]float32, S),
+		keep: make([][][]uint64, S), out: make([][]float32, S)}
+	thr := dropThreshold(cfg.Dropout)
+	scale := float32(1 / (1 - float64(thr)/65536))
+	var z, r []float32
+	if !train {
+		z, r = make([]float32, F*T), make([]float32, F*T)
+	}
+	for s := 0; s < S; s++ {
+		ci := m.convIndex(s)
+		in := x
+		if s > 0 {
+			in = make([]float32, C*T)
+			softmaxCols(p.out[s-1], in, C, T)
+			p.in[s] = in
+		}
+		h := make([]float32, F*T)
+		m.convForward(m.convs[ci], in, h, T)
+		if train {
+			p.h[s] = append(p.h[s], h)
+		}
+		for l := 0; l < L; l++ {
+			if train {
+				z, r = make([]float32, F*T), make([]float32, F*T)
+			}
+			m.convForward(m.convs[ci+1+2*l], h, z, T)
+			for i, v := range z {
+				z[i] = max(v, 0)
+			}
+			m.convForward(m.convs[ci+2+2*l], z, r, T)
+			if train && rng != nil && thr > 0 {
+				keep := make([]uint64, (F*T+63)/64)
+				var u uint64
+				for i := range r {
+					if i%4 == 0 {
+						u = rng.Uint64()
+					}
+					if u&0xffff >= thr {
+						keep[i/64] |= 1 << (i % 64)
+						r[i] *= scale
+					} else {
+						r[i] = 0
+					}
+					u >>= 16
+				}
+				p.keep[s] = append(p.keep[s], keep)
+			}
+			if train {
+				p.a[s] = append(p.a[s], z)
+				nh := r // reuse r's storage as h_{l+1}
+				for i, v := range h {
+					nh[i] += v
+				}
+				h = nh
+				p.h[s] = append(p.h[s], h)
+			} else {
+				for i, v := range r {
+					h[i] += v
+				}
+			}
+		}
+		out := make([]float32, C*T)
+		m.convForward(m.convs[ci+1+2*L], h, out, T)
+		p.out[s] = out
+	}
+	return p
+}
+
+// backward returns the parameter gradient for the pass p given dout, the
+// loss gradient with respect to each stage's logits (modified in place).
+func (m *Model) backward(p *pass, dout [][]float32) []float32 {
+	cfg := m.cfg
+	S, L, F, C := cfg.Stages, cfg.Layers, cfg.Channels, cfg.Classes
+	T := p.T
+	thr := dropThreshold(cfg.Dropout)
+	scale := float32(1 / (1 - float64(thr)/65536))
+	grad := make([]float32, len(m.params))
+	dh := make([]float32, F*T)
+	dr := make([]float32, F*T)
+	da := make([]float32, F*T)
+	for s := S - 1; s >= 0; s-- {
+		ci := m.convIndex(s)
+		clear(dh)
+		m.convBackward(m.convs[ci+1+2*L], p.h[s][L], dout[s], dh, grad, T)
+		for l := L - 1; l >= 0; l-- {
+			copy(dr, dh)
+			if keep := p.keep[s]; keep != nil {
+				bits := keep[l]
+				for i := range dr {
+					if bits[i/64]>>(i%64)&1 != 0 {
+						dr[i] *= scale
+					} else {
+						dr[i] = 0
+					}
+				}
+			}
+			a := p.a[s][l]
+			clear(da)
+			m.convBackward(m.convs[ci+2+2*l], a, dr, da, grad, T)
+			for i, v := range a {
+				if v <= 0 {
+					da[i] = 0
+				}
+			}
+			// dh (the gradient of h_{l+1}) passes unchanged through the
+			// residual connection and gains the dilated conv's input gradient.
+			m.convBackward(m.convs[ci+1+2*l], p.h[s][l], da, dh, grad, T)
+		}
+		if s == 0 {
+			m.convBackward(m.convs[ci], p.x, dh, nil, grad, T)
+			break
+		}
+		din := make([]float32, C*T)
+		m.convBackward(m.convs[ci], p.in[s], dh, din, grad, T)
+		// Softmax backward: dx_c = y_c·(dy_c − Σ_k y_k·dy_k).
+		y := p.in[s]
+		prev := dout[s-1]
+		for t := 0; t < T; t++ {
+			var dot float64
+			for c := 0; c < C; c++ {
+				dot += float64(y[c*T+t]) * float64(din[c*T+t])
+			}
+			for c := 0; c < C; c++ {
+				prev[c*T+t] += float32(float64(y[c*T+t]) * (float64(din[c*T+t]) - dot))
+			}
+		}
+	}
+	return grad
+}
+
+// Predict returns the last stage's class probabilities [C, T] (row-major)
+// for features x [D, T] (row-major, the layout of the ONNX input), without
+// dropout.
+func (m *Model) Predict(x []float32, T int) ([]float32, error) {
+	if T <= 0 || len(x) != m.cfg.Inputs*T {
+		return nil, fmt.Errorf("predict: %d feature values for %d inputs × %d frames", len(x), m.cfg.Inputs, T)
+	}
+	p := m.forward(x, T, false, nil)
+	y := make([]float32, m.cfg.Classes*T)
+	softmaxCols(p.out[m.cfg.Stages-1], y, m.cfg.Classes, T)
+	return y, nil
+}

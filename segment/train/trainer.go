@@ -1,0 +1,152 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Sequence is one training or validation video.
+type Sequence struct {
+	Name     string
+	Features []float32 // [D, T] row-major: feature d of frame t at d·T + t
+	Labels   []int32   // T frame labels in [0, C); negative (Ignore) frames are not scored
+}
+
+func (s *Sequence) check(cfg Config) error {
+	T := len(s.Labels)
+	if T == 0 {
+		return fmt.Errorf("sequence %q has no frames", s.Name)
+	}
+	if len(s.Features) != cfg.Inputs*T {
+		return fmt.Errorf("sequence %q: %d feature values for %d inputs × %d frames", s.Name, len(s.Features), cfg.Inputs, T)
+	}
+	for t, y := range s.Labels {
+		if int(y) >= cfg.Classes {
+			return fmt.Errorf("sequence %q: frame %d has label %d, the model has %d classes", s.Name, t, y, cfg.Classes)
+		}
+	}
+	return nil
+}
+
+// adam is PyTorch's Adam without weight decay or amsgrad:
+// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·m̂/(√v̂ + ε) with the
+// bias corrections m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+type adam struct {
+	lr, b1, b2, eps float64
+	t               int64
+	m, v            []float32
+}
+
+func newAdam(n int, lr float64) adam {
+	return adam{lr: lr, b1: 0.9, b2: 0.999, eps: 1e-8, m: make([]float32, n), v: make([]float32, n)}
+}
+
+func (a *adam) update(p, g []float32) {
+	a.t++
+	bc1 := 1 - math.Pow(a.b1, float64(a.t))
+	bc2 := 1 - math.Pow(a.b2, float64(a.t))
+	step := a.lr / bc1
+	sq2 := math.Sqrt(bc2)
+	for i, gi := range g {
+		m := a.b1*float64(a.m[i]) + (1-a.b1)*float64(gi)
+		v := a.b2*float64(a.v[i]) + (1-a.b2)*float64(gi)*float64(gi)
+		a.m[i], a.v[i] = float32(m), float32(v)
+		p[i] = float32(float64(p[i]) - step*m/(math.Sqrt(v)/sq2+a.eps))
+	}
+}
+
+// lossAndGrad runs a training pass on x [D, T] and returns the loss summed
+// over stages on frames [lo, hi) and its gradient. Dropout is drawn from rng
+// (none when rng is nil).
+func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Loss, rng *rand.Rand) (float64, []float32) {
+	p := m.forward(x, T, true, rng)
+	C := m.cfg.Classes
+	dout := make([][]float32, m.cfg.Stages)
+	var total float64
+	for s := range dout {
+		dout[s] = make([]float32, C*T)
+		total += loss.stageLoss(p.out[s], labels, C, T, lo, hi, dout[s])
+	}
+	return total, m.backward(p, dout)
+}
+
+// window returns sequence seq cut to frames [a, b) (features and labels).
+func window(x []float32, labels []int32, D, a, b int) ([]float32, []int32) {
+	T := len(labels)
+	if a == 0 && b == T {
+		return x, labels
+	}
+	w := make([]float32, D*(b-a))
+	for d := 0; d < D; d++ {
+		copy(w[d*(b-a):(d+1)*(b-a)], x[d*T+a:d*T+b])
+	}
+	return w, labels[a:b]
+}
+
+// Trainer updates a model with Adam, one sequence (or window) per step.
+type Trainer struct {
+	model  *Model
+	loss   Loss
+	opt    adam
+	seed   uint64
+	window int
+}
+
+// NewTrainer returns a trainer for m with the given loss, Adam learning rate
+// (the paper: 5e-4) and seed for dropout. window > 0 trains on windows of
+// that many frames, each extended by the receptive field on both sides so
+// that its outputs and gradients equal those of the whole video; 0 trains
+// on whole sequences.
+func NewTrainer(m *Model, loss Loss, lr float64, seed uint64, window int) (*Trainer, error) {
+	if err := loss.check(m.cfg.Classes); err != nil {
+		return nil, err
+	}
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return nil, fmt.Errorf("trainer: learning rate %v must be a positive number", lr)
+	}
+	if window < 0 {
+		return nil, fmt.Errorf("trainer: window %d must be ≥ 0", window)
+	}
+	return &Trainer{model: m, loss: loss, opt: newAdam(len(m.params), lr), seed: seed, window: window}, nil
+}
+
+// Model returns the model being trained (updated in place by Step).
+func (tr *Trainer) Model() *Model { return tr.model }
+
+// Step does one Adam update per window of seq (one for the whole sequence
+// when the trainer has no window) and returns the mean loss over windows.
+// The dropout of each update depends only on the seed and the update's
+// number, so a run is repeatable.
+func (tr *Trainer) Step(seq Sequence) (float64, error) {
+	cfg := tr.model.cfg
+	if err := seq.check(cfg); err != nil {
+		return 0, err
+	}
+	T := len(seq.Labels)
+	W := tr.window
+	if W == 0 || W >= T {
+		W = T
+	}
+	R := cfg.ReceptiveField()
+	var sum float64
+	n := 0
+	for lo := 0; lo < T; lo += W {
+		hi := min(T, lo+W)
+		a, b := max(0, lo-R), min(T, hi+R)
+		x, y := window(seq.Features, seq.Labels, cfg.Inputs, a, b)
+		rng := rand.New(rand.NewPCG(tr.seed, 0x64726f70<<32|uint64(tr.opt.t))) // "drop"
+		var dropRNG *rand.Rand
+		if cfg.Dropout > 0 {
+			dropRNG = rng
+		}
+		l, g := tr.model.lossAndGrad(x, y, b-a, lo-a, hi-a, tr.loss, dropRNG)
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return 0, fmt.Errorf("sequence %q frames %d–%d: loss is %v", seq.Name, lo, hi, l)
+		}
+		tr.opt.update(tr.model.params, g)
+		sum += l
+		n++
+	}
+	return sum / float64(n), nil
+}
