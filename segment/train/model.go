@@ -141,3 +141,24 @@ func (m *Model) setTorchWeight(c conv, w []float32) {
 		}
 	}
 }
+
+// torchName returns the PyTorch state-dict prefix of conv index ci in the
+// authors' MS-TCN (stage1.…, stages.{k}.…), e.g. "stage1.layers.2.conv_1x1".
+func (m *Model) torchName(ci int) string {
+	per := 2*m.cfg.Layers + 2
+	s, j := ci/per, ci%per
+	pre := "stage1"
+	if s > 0 {
+		pre = fmt.Sprintf("stages.%d", s-1)
+	}
+	switch {
+	case j == 0:
+		return pre + ".conv_1x1"
+	case j == per-1:
+		return pre + ".conv_out"
+	case j%2 == 1:
+		return fmt.Sprintf("%s.layers.%d.conv_dilated", pre, (j-1)/2)
+	default:
+		return fmt.Sprintf("%s.layers.%d.conv_1x1", pre, (j-2)/2)
+	}
+}
