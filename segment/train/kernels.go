@@ -58,10 +58,15 @@ func packA(a []float32, lda, m, k int) []float32 {
 // with leading dimension ldb and C with ldc. The slices may start at a
 // column offset of larger tensors.
 func mulAdd(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, n int) {
-	if n <= 0 || m <= 0 {
+	if n <= 0 || m <= 0 || k <= 0 {
 		return
 	}
-	if k == 0 {
+	// The assembly reads inside these bounds.
+	_ = b[(k-1)*ldb+n-1]
+	_ = c[(m-1)*ldc+n-1]
+	_ = ap[((m+3)/4)*k*4-1]
+	if useAVX2 {
+		mulAddAVX2(c, ldc, ap, m, k, b, ldb, n)
 		return
 	}
 	blocks := (n + colBlock - 1) / colBlock
@@ -136,6 +141,13 @@ func mulAddNT(g []float32, m, k int, d []float32, ldd int, x []float32, ldx, n i
 	if n <= 0 || m <= 0 || k <= 0 {
 		return
 	}
+	_ = d[(m-1)*ldd+n-1]
+	_ = x[(k-1)*ldx+n-1]
+	_ = g[m*k-1]
+	if useAVX2 {
+		mulAddNTAVX2(g, m, k, d, ldd, x, ldx, n)
+		return
+	}
 	mq := (m + 3) / 4
 	parallel(mq, func(q int) {
 		r0 := q * 4
@@ -204,4 +216,94 @@ func mulAddNT(g []float32, m, k int, d []float32, ldd int, x []float32, ldx, n i
 			}
 		}
 	})
+}
+
+// mulAddAVX2 is mulAdd with the kern4x16 micro-kernel: for each 16-column
+// panel of B (which stays in L1), every row quad of A; the edges that do not
+// fill a 4×16 tile go through mulAddRef.
+func mulAddAVX2(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, n int) {
+	blocks := (n + colBlock - 1) / colBlock
+	mq := m / 4
+	parallel(blocks, func(bi int) {
+		t0 := bi * colBlock
+		t1 := min(n, t0+colBlock)
+		t := t0
+		for ; t+16 <= t1; t += 16 {
+			for q := 0; q < mq; q++ {
+				kern4x16(k, &ap[q*k*4], &b[t], ldb, &c[q*4*ldc+t], ldc)
+			}
+		}
+		mulAddRef(c, ldc, ap, k, b, ldb, mq*4, m, t0, t)
+		mulAddRef(c, ldc, ap, k, b, ldb, 0, m, t, t1)
+	})
+}
+
+// mulAddRef adds rows [r0, r1) and columns [t0, t1) of A·B to C with plain
+// loops (A packed by packA).
+func mulAddRef(c []float32, ldc int, ap []float32, k int, b []float32, ldb, r0, r1, t0, t1 int) {
+	for r := r0; r < r1; r++ {
+		a := ap[(r/4)*k*4+r%4:]
+		for t := t0; t < t1; t++ {
+			var s float32
+			for j := 0; j < k; j++ {
+				s += a[j*4] * b[j*ldb+t]
+			}
+			c[r*ldc+t] += s
+		}
+	}
+}
+
+// ntBlock is the time block of the AVX2 weight-gradient kernel: 4 rows of D
+// stay in L1 and 64 rows of X (128 KiB) in L2.
+const ntBlock = 512
+
+// mulAddNTAVX2 is mulAddNT with the kernDot4x2 micro-kernel over row quads
+// of D and column pairs of G, summing time in blocks of ntBlock in order.
+func mulAddNTAVX2(g []float32, m, k int, d []float32, ldd int, x []float32, ldx, n int) {
+	mq := m / 4
+	n8 := n / 8 * 8
+	kp := k / 2 * 2
+	tasks := mq
+	if m%4 != 0 {
+		tasks++ // the leftover rows
+	}
+	parallel(tasks, func(q int) {
+		r0 := q * 4
+		if q == mq {
+			mulAddNTRef(g, k, d, ldd, x, ldx, r0, m, 0, k, 0, n)
+			return
+		}
+		var out [8]float32
+		for t0 := 0; t0 < n8; t0 += ntBlock {
+			nb := min(ntBlock, n8-t0)
+			for j := 0; j < kp; j += 2 {
+				kernDot4x2(nb, &d[r0*ldd+t0], ldd, &x[j*ldx+t0], ldx, &out[0])
+				for r := 0; r < 4; r++ {
+					g[(r0+r)*k+j] += out[2*r]
+					g[(r0+r)*k+j+1] += out[2*r+1]
+				}
+			}
+			mulAddNTRef(g, k, d, ldd, x, ldx, r0, r0+4, kp, k, t0, t0+nb)
+		}
+		mulAddNTRef(g, k, d, ldd, x, ldx, r0, r0+4, 0, k, n8, n)
+	})
+}
+
+// mulAddNTRef adds Σ_{t0≤t<t1} D[r][t]·X[j][t] to G[r][j] for rows [r0, r1)
+// and columns [j0, j1) with plain loops.
+func mulAddNTRef(g []float32, k int, d []float32, ldd int, x []float32, ldx, r0, r1, j0, j1, t0, t1 int) {
+	if t1 <= t0 {
+		return
+	}
+	for r := r0; r < r1; r++ {
+		dr := d[r*ldd+t0 : r*ldd+t1]
+		for j := j0; j < j1; j++ {
+			xj := x[j*ldx+t0 : j*ldx+t1]
+			var s float32
+			for t, v := range dr {
+				s += v * xj[t]
+			}
+			g[r*k+j] += s
+		}
+	}
 }
