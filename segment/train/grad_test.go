@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -68,9 +70,9 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 			}
 			// A tight τ so that some pairs are clamped.
 			loss := Loss{ClassWeights: tc.weights, Smoothing: 0.15, Tau: 0.5}
-			var drop *rand.Rand
+			var drop *dropKey
 			if tc.dropout {
-				drop = rand.New(rand.NewPCG(3, 4))
+				drop = &dropKey{seed: 3, stream: 4}
 			}
 			p := m.forward(x, tc.T, true, drop)
 			dout := make([][]float32, tc.cfg.Stages)
@@ -158,5 +160,48 @@ func TestClassWeights(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDropoutAndCores checks the dropout rate and that a training pass gives
+// bit-identical gradients on 1 and 3 cores.
+func TestDropoutAndCores(t *testing.T) {
+	cfg := Config{Stages: 2, Layers: 3, Channels: 12, Inputs: 5, Classes: 2, Dropout: 0.3}
+	m, err := NewModel(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const T = 1000
+	x, y := randomSequence(rand.New(rand.NewPCG(8, 9)), cfg.Inputs, 2, T)
+	drop := &dropKey{seed: 1, stream: 2}
+	p := m.forward(x, T, true, drop)
+	W := (T + 63) / 64
+	n, k := 0, 0
+	for s := range p.keep {
+		for _, bits := range p.keep[s] {
+			for o := 0; o < cfg.Channels; o++ {
+				for tt := 0; tt < T; tt++ {
+					n++
+					if kept(bits, W, o, tt) {
+						k++
+					}
+				}
+			}
+		}
+	}
+	frac := float64(k) / float64(n)
+	t.Logf("kept %.4f of %d elements (dropout 0.3)", frac, n)
+	if math.Abs(frac-0.7) > 0.01 {
+		t.Errorf("kept fraction %v, want 0.7", frac)
+	}
+	var grads [][]float32
+	for _, procs := range []int{1, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		_, g := m.lossAndGrad(x, y, T, 0, T, DefaultLoss(nil), drop)
+		runtime.GOMAXPROCS(old)
+		grads = append(grads, g)
+	}
+	if !slices.Equal(grads[0], grads[1]) {
+		t.Error("gradients differ between 1 and 3 cores")
 	}
 }

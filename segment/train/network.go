@@ -16,13 +16,13 @@ func (c conv) tap(k, T int) (shift, lo, hi int) {
 
 // convForward sets y [out, T] to conv c applied to x [in, T].
 func (m *Model) convForward(c conv, x, y []float32, T int) {
-	for o := 0; o < c.out; o++ {
+	parallel(c.out, func(o int) {
 		b := m.params[c.b+o]
 		row := y[o*T : (o+1)*T]
 		for t := range row {
 			row[t] = b
 		}
-	}
+	})
 	for k := 0; k < c.k; k++ {
 		s, lo, hi := c.tap(k, T)
 		if hi <= lo {
@@ -37,13 +37,13 @@ func (m *Model) convForward(c conv, x, y []float32, T int) {
 // output gradient dy to grad and, when dx is not nil, adds the input
 // gradient to dx.
 func (m *Model) convBackward(c conv, x, dy, dx, grad []float32, T int) {
-	for o := 0; o < c.out; o++ {
+	parallel(c.out, func(o int) {
 		var s float64
 		for _, v := range dy[o*T : (o+1)*T] {
 			s += float64(v)
 		}
 		grad[c.b+o] += float32(s)
-	}
+	})
 	wt := make([]float32, c.in*c.out)
 	for k := 0; k < c.k; k++ {
 		s, lo, hi := c.tap(k, T)
@@ -91,9 +91,23 @@ type pass struct {
 	in   [][]float32   // per stage s > 0: softmax of stage s−1 [C, T]
 	h    [][][]float32 // per stage: h_0 … h_L [F, T], the residual stream
 	a    [][][]float32 // per stage and layer: ReLU output [F, T]
-	keep [][][]uint64  // per stage and layer: dropout keep bitmap, nil without dropout
+	keep [][][]uint64  // per stage and layer: dropout keep bits, row by row (see kept); nil without dropout
 	out  [][]float32   // per stage: logits [C, T]
 }
+
+// dropKey selects the dropout masks of one training pass.
+type dropKey struct{ seed, stream uint64 }
+
+// rowRNG returns the generator of the dropout mask of row o of layer l in
+// stage s: one stream per row, so rows are drawn in parallel and the masks
+// do not depend on the number of cores.
+func (k dropKey) rowRNG(s, l, o int) *rand.Rand {
+	return rand.New(rand.NewPCG(k.seed, k.stream*0x9e3779b97f4a7c15+uint64(s)<<48+uint64(l)<<32+uint64(o)))
+}
+
+// kept reports whether element t of row o survived dropout in a bitmap of
+// words-per-row W.
+func kept(bits []uint64, W, o, t int) bool { return bits[o*W+t/64]>>(t%64)&1 != 0 }
 
 // dropThreshold turns a drop probability into a threshold on 16-bit
 // uniforms: an element is kept when its uniform is ≥ the threshold, so p is
@@ -101,15 +115,17 @@ type pass struct {
 func dropThreshold(p float64) uint64 { return uint64(math.Round(p * 65536)) }
 
 // forward runs the model on x [D, T]. A training pass keeps every
-// activation for backward and draws dropout from rng (none when rng is
-// nil). Otherwise only the logits are kept (p.out).
-func (m *Model) forward(x []float32, T int, train bool, rng *rand.Rand) *pass {
+// activation for backward and draws dropout masks from drop (none when drop
+// is nil). Otherwise only the logits are kept (p.out).
+func (m *Model) forward(x []float32, T int, train bool, drop *dropKey) *pass {
 	cfg := m.cfg
 	S, L, F, C := cfg.Stages, cfg.Layers, cfg.Channels, cfg.Classes
 	p := &pass{T: T, x: x, in: make([][]float32, S), h: make([][][]float32, S), a: make([][][]float32, S),
 		keep: make([][][]uint64, S), out: make([][]float32, S)}
 	thr := dropThreshold(cfg.Dropout)
 	scale := float32(1 / (1 - float64(thr)/65536))
+	W := (T + 63) / 64
+	dropping := train && drop != nil && thr > 0
 	var z, r []float32
 	if !train {
 		z, r = make([]float32, F*T), make([]float32, F*T)
@@ -132,39 +148,53 @@ func (m *Model) forward(x []float32, T int, train bool, rng *rand.Rand) *pass {
 				z, r = make([]float32, F*T), make([]float32, F*T)
 			}
 			m.convForward(m.convs[ci+1+2*l], h, z, T)
-			for i, v := range z {
-				z[i] = max(v, 0)
-			}
-			m.convForward(m.convs[ci+2+2*l], z, r, T)
-			if train && rng != nil && thr > 0 {
-				keep := make([]uint64, (F*T+63)/64)
-				var u uint64
-				for i := range r {
-					if i%4 == 0 {
-						u = rng.Uint64()
-					}
-					if u&0xffff >= thr {
-						keep[i/64] |= 1 << (i % 64)
-						r[i] *= scale
-					} else {
-						r[i] = 0
-					}
-					u >>= 16
+			parallel(F, func(o int) {
+				row := z[o*T : (o+1)*T]
+				for i, v := range row {
+					row[i] = max(v, 0)
 				}
+			})
+			m.convForward(m.convs[ci+2+2*l], z, r, T)
+			var keep []uint64
+			if dropping {
+				keep = make([]uint64, F*W)
 				p.keep[s] = append(p.keep[s], keep)
 			}
+			// r becomes h_{l+1} = h_l + dropout(r) (in training; in
+			// inference h is updated in place).
+			parallel(F, func(o int) {
+				rr, hr := r[o*T:(o+1)*T], h[o*T:(o+1)*T]
+				if dropping {
+					rng := drop.rowRNG(s, l, o)
+					bits := keep[o*W : (o+1)*W]
+					var u uint64
+					for t := range rr {
+						if t%4 == 0 {
+							u = rng.Uint64()
+						}
+						if u&0xffff >= thr {
+							bits[t/64] |= 1 << (t % 64)
+							rr[t] *= scale
+						} else {
+							rr[t] = 0
+						}
+						u >>= 16
+					}
+				}
+				if train {
+					for t, v := range hr {
+						rr[t] += v
+					}
+				} else {
+					for t, v := range rr {
+						hr[t] += v
+					}
+				}
+			})
 			if train {
 				p.a[s] = append(p.a[s], z)
-				nh := r // reuse r's storage as h_{l+1}
-				for i, v := range h {
-					nh[i] += v
-				}
-				h = nh
+				h = r
 				p.h[s] = append(p.h[s], h)
-			} else {
-				for i, v := range r {
-					h[i] += v
-				}
 			}
 		}
 		out := make([]float32, C*T)
@@ -180,6 +210,7 @@ func (m *Model) backward(p *pass, dout [][]float32) []float32 {
 	cfg := m.cfg
 	S, L, F, C := cfg.Stages, cfg.Layers, cfg.Channels, cfg.Classes
 	T := p.T
+	W := (T + 63) / 64
 	thr := dropThreshold(cfg.Dropout)
 	scale := float32(1 / (1 - float64(thr)/65536))
 	grad := make([]float32, len(m.params))
@@ -191,25 +222,35 @@ func (m *Model) backward(p *pass, dout [][]float32) []float32 {
 		clear(dh)
 		m.convBackward(m.convs[ci+1+2*L], p.h[s][L], dout[s], dh, grad, T)
 		for l := L - 1; l >= 0; l-- {
-			copy(dr, dh)
-			if keep := p.keep[s]; keep != nil {
-				bits := keep[l]
-				for i := range dr {
-					if bits[i/64]>>(i%64)&1 != 0 {
-						dr[i] *= scale
+			var bits []uint64
+			if p.keep[s] != nil {
+				bits = p.keep[s][l]
+			}
+			parallel(F, func(o int) {
+				src, dst := dh[o*T:(o+1)*T], dr[o*T:(o+1)*T]
+				if bits == nil {
+					copy(dst, src)
+					return
+				}
+				for t, v := range src {
+					if kept(bits, W, o, t) {
+						dst[t] = v * scale
 					} else {
-						dr[i] = 0
+						dst[t] = 0
 					}
 				}
-			}
+			})
 			a := p.a[s][l]
 			clear(da)
 			m.convBackward(m.convs[ci+2+2*l], a, dr, da, grad, T)
-			for i, v := range a {
-				if v <= 0 {
-					da[i] = 0
+			parallel(F, func(o int) {
+				ar, dar := a[o*T:(o+1)*T], da[o*T:(o+1)*T]
+				for t, v := range ar {
+					if v <= 0 {
+						dar[t] = 0
+					}
 				}
-			}
+			})
 			// dh (the gradient of h_{l+1}) passes unchanged through the
 			// residual connection and gains the dilated conv's input gradient.
 			m.convBackward(m.convs[ci+1+2*l], p.h[s][l], da, dh, grad, T)

@@ -73,7 +73,7 @@ func refLoss(m *Model, p []float64, x []float32, labels []int32, T, lo, hi int, 
 			r := refConv(m.convs[ci+2+2*l], p, z, T)
 			for i := range r {
 				if keep != nil {
-					if keep[s][l][i/64]>>(i%64)&1 == 0 {
+					if !kept(keep[s][l], (T+63)/64, i/T, i%T) {
 						r[i] = 0
 					} else {
 						r[i] *= scale

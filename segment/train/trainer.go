@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 )
 
 // Sequence is one training or validation video.
@@ -57,10 +56,10 @@ func (a *adam) update(p, g []float32) {
 }
 
 // lossAndGrad runs a training pass on x [D, T] and returns the loss summed
-// over stages on frames [lo, hi) and its gradient. Dropout is drawn from rng
-// (none when rng is nil).
-func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Loss, rng *rand.Rand) (float64, []float32) {
-	p := m.forward(x, T, true, rng)
+// over stages on frames [lo, hi) and its gradient. Dropout masks come from
+// drop (none when drop is nil).
+func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Loss, drop *dropKey) (float64, []float32) {
+	p := m.forward(x, T, true, drop)
 	C := m.cfg.Classes
 	dout := make([][]float32, m.cfg.Stages)
 	var total float64
@@ -135,12 +134,11 @@ func (tr *Trainer) Step(seq Sequence) (float64, error) {
 		hi := min(T, lo+W)
 		a, b := max(0, lo-R), min(T, hi+R)
 		x, y := window(seq.Features, seq.Labels, cfg.Inputs, a, b)
-		rng := rand.New(rand.NewPCG(tr.seed, 0x64726f70<<32|uint64(tr.opt.t))) // "drop"
-		var dropRNG *rand.Rand
+		var drop *dropKey
 		if cfg.Dropout > 0 {
-			dropRNG = rng
+			drop = &dropKey{seed: tr.seed, stream: uint64(tr.opt.t)}
 		}
-		l, g := tr.model.lossAndGrad(x, y, b-a, lo-a, hi-a, tr.loss, dropRNG)
+		l, g := tr.model.lossAndGrad(x, y, b-a, lo-a, hi-a, tr.loss, drop)
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return 0, fmt.Errorf("sequence %q frames %d–%d: loss is %v", seq.Name, lo, hi, l)
 		}
