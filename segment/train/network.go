@@ -165,19 +165,19 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey) *pass {
 			parallel(F, func(o int) {
 				rr, hr := r[o*T:(o+1)*T], h[o*T:(o+1)*T]
 				if dropping {
+					// Branch-free: the keep bits are random, so branches
+					// on them would mispredict half the time.
 					rng := drop.rowRNG(s, l, o)
 					bits := keep[o*W : (o+1)*W]
+					tab := [2]float32{0, scale}
 					var u uint64
 					for t := range rr {
 						if t%4 == 0 {
 							u = rng.Uint64()
 						}
-						if u&0xffff >= thr {
-							bits[t/64] |= 1 << (t % 64)
-							rr[t] *= scale
-						} else {
-							rr[t] = 0
-						}
+						k := 1 ^ ((u&0xffff - thr) >> 63) // 1 when u&0xffff ≥ thr
+						bits[t/64] |= k << (t % 64)
+						rr[t] *= tab[k]
 						u >>= 16
 					}
 				}
@@ -232,12 +232,10 @@ func (m *Model) backward(p *pass, dout [][]float32) []float32 {
 					copy(dst, src)
 					return
 				}
+				tab := [2]float32{0, scale}
+				row := bits[o*W : (o+1)*W]
 				for t, v := range src {
-					if kept(bits, W, o, t) {
-						dst[t] = v * scale
-					} else {
-						dst[t] = 0
-					}
+					dst[t] = v * tab[row[t/64]>>(t%64)&1]
 				}
 			})
 			a := p.a[s][l]
@@ -246,9 +244,11 @@ func (m *Model) backward(p *pass, dout [][]float32) []float32 {
 			parallel(F, func(o int) {
 				ar, dar := a[o*T:(o+1)*T], da[o*T:(o+1)*T]
 				for t, v := range ar {
+					g := dar[t]
 					if v <= 0 {
-						dar[t] = 0
+						g = 0 // a conditional move, not a branch
 					}
+					dar[t] = g
 				}
 			})
 			// dh (the gradient of h_{l+1}) passes unchanged through the
