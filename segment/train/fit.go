@@ -22,7 +22,8 @@ type Options struct {
 	// written atomically; Resume continues from it.
 	StatePath string
 	// Validate scores the model after each epoch, higher is better (for
-	// example mF1B on the validation files); summary goes into the report.
+	// example mF1B on the validation files, from Predict); summary goes into
+	// the report. It must not modify m.
 	Validate func(ctx context.Context, m *Model) (score float64, summary string, err error)
 	// OnEpoch, when set, receives each epoch's report (to print it).
 	OnEpoch func(EpochReport)

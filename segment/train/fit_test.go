@@ -210,6 +210,10 @@ func TestFitDeterministicAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	best, be, bs, err := LoadBest(opts3.StatePath)
+	if err != nil || be != r1.BestEpoch || bs != r1.BestScore || maxAbsDiff(best.params, r1.Best.params) != 0 {
+		t.Errorf("LoadBest: epoch %d score %v (error %v), want the straight run's epoch %d score %v", be, bs, err, r1.BestEpoch, r1.BestScore)
+	}
 	if d := maxAbsDiff(final.tr.model.params, m1.params); d != 0 {
 		t.Errorf("resumed final weights differ from the straight run's by %g", d)
 	}

@@ -149,3 +149,14 @@ func parseState(data []byte) (*run, error) {
 	}
 	return r, nil
 }
+
+// LoadBest returns the best model of the run saved in the state file at
+// path, with its epoch and validation score (epoch 0 and −Inf when no epoch
+// had finished), for example to export it after an interrupted run.
+func LoadBest(path string) (m *Model, epoch int, score float64, err error) {
+	r, err := loadState(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return r.best, r.bestEpoch, r.bestScore, nil
+}
