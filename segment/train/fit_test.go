@@ -364,10 +364,10 @@ func TestWindowGradient(t *testing.T) {
 	loss := DefaultLoss([]float32{0.3, 0.7})
 	for _, w := range [][2]int{{0, 30}, {40, 70}, {100, 120}} {
 		lo, hi := w[0], w[1]
-		lw, gw := m.lossAndGrad(seq.Features, seq.Labels, T, lo, hi, loss, nil)
+		lw, gw := m.lossAndGrad(seq.Features, seq.Labels, T, lo, hi, loss, nil, nil)
 		a, b := max(0, lo-R), min(T, hi+R)
 		x, y := window(seq.Features, seq.Labels, cfg.Inputs, a, b)
-		lc, gc := m.lossAndGrad(x, y, b-a, lo-a, hi-a, loss, nil)
+		lc, gc := m.lossAndGrad(x, y, b-a, lo-a, hi-a, loss, nil, nil)
 		var gmax float64
 		for _, v := range gw {
 			gmax = math.Max(gmax, math.Abs(float64(v)))

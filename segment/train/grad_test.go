@@ -74,7 +74,7 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 			if tc.dropout {
 				drop = &dropKey{seed: 3, stream: 4}
 			}
-			p := m.forward(x, tc.T, true, drop)
+			p := m.forward(x, tc.T, true, drop, nil)
 			dout := make([][]float32, tc.cfg.Stages)
 			var got float64
 			for s := range dout {
@@ -85,7 +85,7 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 			if tc.dropout {
 				keep = p.keep
 			}
-			grad := m.backward(p, dout)
+			grad := m.backward(p, dout, nil)
 
 			pf := make([]float64, len(m.params))
 			for i, v := range m.params {
@@ -174,7 +174,7 @@ func TestDropoutAndCores(t *testing.T) {
 	const T = 1000
 	x, y := randomSequence(rand.New(rand.NewPCG(8, 9)), cfg.Inputs, 2, T)
 	drop := &dropKey{seed: 1, stream: 2}
-	p := m.forward(x, T, true, drop)
+	p := m.forward(x, T, true, drop, nil)
 	W := (T + 63) / 64
 	n, k := 0, 0
 	for s := range p.keep {
@@ -197,11 +197,46 @@ func TestDropoutAndCores(t *testing.T) {
 	var grads [][]float32
 	for _, procs := range []int{1, 3} {
 		old := runtime.GOMAXPROCS(procs)
-		_, g := m.lossAndGrad(x, y, T, 0, T, DefaultLoss(nil), drop)
+		_, g := m.lossAndGrad(x, y, T, 0, T, DefaultLoss(nil), drop, nil)
 		runtime.GOMAXPROCS(old)
 		grads = append(grads, g)
 	}
 	if !slices.Equal(grads[0], grads[1]) {
 		t.Error("gradients differ between 1 and 3 cores")
+	}
+}
+
+// TestWorkspaceReuse checks that recycled buffers (of other lengths, from
+// earlier steps) give the same training as fresh ones.
+func TestWorkspaceReuse(t *testing.T) {
+	cfg := Config{Stages: 2, Layers: 3, Channels: 8, Inputs: 3, Classes: 2, Dropout: 0.5}
+	rng := rand.New(rand.NewPCG(12, 13))
+	var seqs []Sequence
+	for _, T := range []int{80, 30, 120, 80} {
+		x, y := randomSequence(rng, cfg.Inputs, 2, T)
+		seqs = append(seqs, Sequence{Name: fmt.Sprint(T), Features: x, Labels: y})
+	}
+	var params [][]float32
+	for _, fresh := range []bool{false, true} {
+		m, err := NewModel(cfg, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTrainer(m, DefaultLoss(nil), 1e-3, 3, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range seqs {
+			if fresh {
+				tr.ws = workspace{}
+			}
+			if _, err := tr.Step(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		params = append(params, m.params)
+	}
+	if !slices.Equal(params[0], params[1]) {
+		t.Error("training with recycled buffers differs from fresh buffers")
 	}
 }

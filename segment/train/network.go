@@ -117,7 +117,7 @@ func dropThreshold(p float64) uint64 { return uint64(math.Round(p * 65536)) }
 // forward runs the model on x [D, T]. A training pass keeps every
 // activation for backward and draws dropout masks from drop (none when drop
 // is nil). Otherwise only the logits are kept (p.out).
-func (m *Model) forward(x []float32, T int, train bool, drop *dropKey) *pass {
+func (m *Model) forward(x []float32, T int, train bool, drop *dropKey, ws *workspace) *pass {
 	cfg := m.cfg
 	S, L, F, C := cfg.Stages, cfg.Layers, cfg.Channels, cfg.Classes
 	p := &pass{T: T, x: x, in: make([][]float32, S), h: make([][][]float32, S), a: make([][][]float32, S),
@@ -128,24 +128,24 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey) *pass {
 	dropping := train && drop != nil && thr > 0
 	var z, r []float32
 	if !train {
-		z, r = make([]float32, F*T), make([]float32, F*T)
+		z, r = ws.floats(F*T), ws.floats(F*T)
 	}
 	for s := 0; s < S; s++ {
 		ci := m.convIndex(s)
 		in := x
 		if s > 0 {
-			in = make([]float32, C*T)
+			in = ws.floats(C * T)
 			softmaxCols(p.out[s-1], in, C, T)
 			p.in[s] = in
 		}
-		h := make([]float32, F*T)
+		h := ws.floats(F * T)
 		m.convForward(m.convs[ci], in, h, T)
 		if train {
 			p.h[s] = append(p.h[s], h)
 		}
 		for l := 0; l < L; l++ {
 			if train {
-				z, r = make([]float32, F*T), make([]float32, F*T)
+				z, r = ws.floats(F*T), ws.floats(F*T)
 			}
 			m.convForward(m.convs[ci+1+2*l], h, z, T)
 			parallel(F, func(o int) {
@@ -157,7 +157,8 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey) *pass {
 			m.convForward(m.convs[ci+2+2*l], z, r, T)
 			var keep []uint64
 			if dropping {
-				keep = make([]uint64, F*W)
+				keep = ws.words(F * W)
+				clear(keep)
 				p.keep[s] = append(p.keep[s], keep)
 			}
 			// r becomes h_{l+1} = h_l + dropout(r) (in training; in
@@ -197,7 +198,7 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey) *pass {
 				p.h[s] = append(p.h[s], h)
 			}
 		}
-		out := make([]float32, C*T)
+		out := ws.floats(C * T)
 		m.convForward(m.convs[ci+1+2*L], h, out, T)
 		p.out[s] = out
 	}
@@ -206,17 +207,18 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey) *pass {
 
 // backward returns the parameter gradient for the pass p given dout, the
 // loss gradient with respect to each stage's logits (modified in place).
-func (m *Model) backward(p *pass, dout [][]float32) []float32 {
+func (m *Model) backward(p *pass, dout [][]float32, ws *workspace) []float32 {
 	cfg := m.cfg
 	S, L, F, C := cfg.Stages, cfg.Layers, cfg.Channels, cfg.Classes
 	T := p.T
 	W := (T + 63) / 64
 	thr := dropThreshold(cfg.Dropout)
 	scale := float32(1 / (1 - float64(thr)/65536))
-	grad := make([]float32, len(m.params))
-	dh := make([]float32, F*T)
-	dr := make([]float32, F*T)
-	da := make([]float32, F*T)
+	grad := ws.floats(len(m.params))
+	clear(grad)
+	dh := ws.floats(F * T)
+	dr := ws.floats(F * T)
+	da := ws.floats(F * T)
 	for s := S - 1; s >= 0; s-- {
 		ci := m.convIndex(s)
 		clear(dh)
@@ -259,7 +261,8 @@ func (m *Model) backward(p *pass, dout [][]float32) []float32 {
 			m.convBackward(m.convs[ci], p.x, dh, nil, grad, T)
 			break
 		}
-		din := make([]float32, C*T)
+		din := ws.floats(C * T)
+		clear(din)
 		m.convBackward(m.convs[ci], p.in[s], dh, din, grad, T)
 		// Softmax backward: dx_c = y_c·(dy_c − Σ_k y_k·dy_k).
 		y := p.in[s]
@@ -284,8 +287,60 @@ func (m *Model) Predict(x []float32, T int) ([]float32, error) {
 	if T <= 0 || len(x) != m.cfg.Inputs*T {
 		return nil, fmt.Errorf("predict: %d feature values for %d inputs × %d frames", len(x), m.cfg.Inputs, T)
 	}
-	p := m.forward(x, T, false, nil)
+	p := m.forward(x, T, false, nil, nil)
 	y := make([]float32, m.cfg.Classes*T)
 	softmaxCols(p.out[m.cfg.Stages-1], y, m.cfg.Classes, T)
 	return y, nil
+}
+
+// workspace recycles the large buffers of training passes: a trainer's
+// steps ask for the same sizes in the same order, so each request reuses the
+// buffer of the same rank in the previous step (this halves peak memory
+// compared with leaving them to the garbage collector). A nil workspace
+// allocates. Buffers come back with undefined contents.
+type workspace struct {
+	f32 [][]float32
+	u64 [][]uint64
+	nf  int
+	nu  int
+}
+
+// reset makes every buffer available again; slices handed out before must
+// no longer be used.
+func (w *workspace) reset() {
+	if w != nil {
+		w.nf, w.nu = 0, 0
+	}
+}
+
+func (w *workspace) floats(n int) []float32 {
+	if w == nil {
+		return make([]float32, n)
+	}
+	b := take(&w.f32, w.nf, n)
+	w.nf++
+	return b
+}
+
+func (w *workspace) words(n int) []uint64 {
+	if w == nil {
+		return make([]uint64, n)
+	}
+	b := take(&w.u64, w.nu, n)
+	w.nu++
+	return b
+}
+
+// take returns (*pool)[i] resized to n, replacing it when it is too small.
+func take[E any](pool *[][]E, i, n int) []E {
+	if i < len(*pool) && cap((*pool)[i]) >= n {
+		return (*pool)[i][:n]
+	}
+	b := make([]E, n)
+	if i < len(*pool) {
+		(*pool)[i] = b
+	} else {
+		*pool = append(*pool, b)
+	}
+	return b
 }

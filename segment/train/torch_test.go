@@ -97,7 +97,7 @@ func TestTorchParity(t *testing.T) {
 	if got := ClassWeights([][]int32{fx.Labels}, c.Classes); relErr(got, []float64{float64(fx.ClassWeights[0]), float64(fx.ClassWeights[1])}) > 1e-7 {
 		t.Errorf("class weights %v, PyTorch script %v", got, fx.ClassWeights)
 	}
-	got, grad := m.lossAndGrad(fx.Features, fx.Labels, c.T, 0, c.T, loss, nil)
+	got, grad := m.lossAndGrad(fx.Features, fx.Labels, c.T, 0, c.T, loss, nil, nil)
 	t.Logf("loss %.9g, PyTorch %.9g, relative error %.3g", got, fx.Loss, math.Abs(got-fx.Loss)/fx.Loss)
 	if math.Abs(got-fx.Loss)/fx.Loss > 1e-5 {
 		t.Errorf("loss %v, PyTorch %v", got, fx.Loss)

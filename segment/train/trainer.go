@@ -58,16 +58,18 @@ func (a *adam) update(p, g []float32) {
 // lossAndGrad runs a training pass on x [D, T] and returns the loss summed
 // over stages on frames [lo, hi) and its gradient. Dropout masks come from
 // drop (none when drop is nil).
-func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Loss, drop *dropKey) (float64, []float32) {
-	p := m.forward(x, T, true, drop)
+func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Loss, drop *dropKey, ws *workspace) (float64, []float32) {
+	ws.reset()
+	p := m.forward(x, T, true, drop, ws)
 	C := m.cfg.Classes
 	dout := make([][]float32, m.cfg.Stages)
 	var total float64
 	for s := range dout {
-		dout[s] = make([]float32, C*T)
+		dout[s] = ws.floats(C * T)
+		clear(dout[s])
 		total += loss.stageLoss(p.out[s], labels, C, T, lo, hi, dout[s])
 	}
-	return total, m.backward(p, dout)
+	return total, m.backward(p, dout, ws)
 }
 
 // window returns sequence seq cut to frames [a, b) (features and labels).
@@ -90,6 +92,7 @@ type Trainer struct {
 	opt    adam
 	seed   uint64
 	window int
+	ws     workspace
 }
 
 // NewTrainer returns a trainer for m with the given loss, Adam learning rate
@@ -138,7 +141,7 @@ func (tr *Trainer) Step(seq Sequence) (float64, error) {
 		if cfg.Dropout > 0 {
 			drop = &dropKey{seed: tr.seed, stream: uint64(tr.opt.t)}
 		}
-		l, g := tr.model.lossAndGrad(x, y, b-a, lo-a, hi-a, tr.loss, drop)
+		l, g := tr.model.lossAndGrad(x, y, b-a, lo-a, hi-a, tr.loss, drop, &tr.ws)
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return 0, fmt.Errorf("sequence %q frames %d–%d: loss is %v", seq.Name, lo, hi, l)
 		}
