@@ -18,6 +18,7 @@ type Options struct {
 	Seed         uint64  // dropout and the order of the sequences in each epoch
 	Loss         Loss
 	Window       int // see NewTrainer; 0: whole sequences
+	Batch        int // sequences per Adam step (the paper: 8); 0 means 1
 	// StatePath, when set, receives the training state after every epoch,
 	// written atomically; Resume continues from it.
 	StatePath string
@@ -60,6 +61,7 @@ type run struct {
 	bestScore float64
 	stale     int
 	names     []string
+	batch     int
 }
 
 // Fit trains m (in place) on train with Adam, one step per sequence (or
@@ -77,14 +79,14 @@ func Fit(ctx context.Context, m *Model, train []Sequence, opts Options) (*Result
 	if err != nil {
 		return nil, err
 	}
-	r := &run{tr: tr, best: m.Clone(), bestScore: math.Inf(-1), names: names(train)}
+	r := &run{tr: tr, best: m.Clone(), bestScore: math.Inf(-1), names: names(train), batch: max(opts.Batch, 1)}
 	return r.loop(ctx, train, opts)
 }
 
 // Resume continues the run saved in opts.StatePath on the same training
 // sequences (by name and order). The model, optimiser state, learning rate,
-// seed, loss and window come from the file; opts gives the rest (Epochs,
-// Patience, Validate, OnEpoch).
+// seed, loss, window and batch come from the file; opts gives the rest
+// (Epochs, Patience, Validate, OnEpoch).
 func Resume(ctx context.Context, train []Sequence, opts Options) (*Result, error) {
 	if opts.StatePath == "" {
 		return nil, errors.New("resume: no state file given")
@@ -96,7 +98,7 @@ func Resume(ctx context.Context, train []Sequence, opts Options) (*Result, error
 	if got := names(train); !slices.Equal(got, r.names) {
 		return nil, fmt.Errorf("resume %s: the training files differ from the saved run's (%d files then, %d now); resume with the same files or start a new run", opts.StatePath, len(r.names), len(got))
 	}
-	opts.LearningRate, opts.Seed, opts.Loss, opts.Window = r.tr.opt.lr, r.tr.seed, r.tr.loss, r.tr.window
+	opts.LearningRate, opts.Seed, opts.Loss, opts.Window, opts.Batch = r.tr.opt.lr, r.tr.seed, r.tr.loss, r.tr.window, r.batch
 	if err := checkFit(r.tr.model.cfg, train, opts); err != nil {
 		return nil, err
 	}
@@ -115,8 +117,8 @@ func checkFit(cfg Config, train []Sequence, opts Options) error {
 	if len(train) == 0 {
 		return errors.New("train: no training sequences")
 	}
-	if opts.Epochs <= 0 || opts.Patience < 0 {
-		return fmt.Errorf("train: epochs %d must be > 0 and patience %d ≥ 0", opts.Epochs, opts.Patience)
+	if opts.Epochs <= 0 || opts.Patience < 0 || opts.Batch < 0 {
+		return fmt.Errorf("train: epochs %d must be > 0, patience %d and batch %d ≥ 0", opts.Epochs, opts.Patience, opts.Batch)
 	}
 	if opts.Validate == nil {
 		return errors.New("train: no validation function")
@@ -141,15 +143,21 @@ func (r *run) loop(ctx context.Context, train []Sequence, opts Options) (*Result
 		start := time.Now()
 		order := rand.New(rand.NewPCG(r.tr.seed, 0x6f72646572<<16|uint64(r.epoch))).Perm(len(train)) // "order"
 		var sum float64
-		for _, i := range order {
+		steps := 0
+		for i := 0; i < len(order); i += r.batch {
 			if err := ctx.Err(); err != nil {
 				return r.result("interrupted"), fmt.Errorf("training interrupted in epoch %d: %w", r.epoch+1, err)
 			}
-			l, err := r.tr.Step(train[i])
+			batch := make([]Sequence, 0, r.batch)
+			for _, j := range order[i:min(i+r.batch, len(order))] {
+				batch = append(batch, train[j])
+			}
+			l, err := r.tr.Step(batch...)
 			if err != nil {
 				return r.result("error"), fmt.Errorf("epoch %d: %w", r.epoch+1, err)
 			}
 			sum += l
+			steps++
 		}
 		score, summary, err := opts.Validate(ctx, r.tr.model)
 		if err != nil {
@@ -162,7 +170,7 @@ func (r *run) loop(ctx context.Context, train []Sequence, opts Options) (*Result
 			return r.result("error"), fmt.Errorf("epoch %d: validation score %v is not a finite number", r.epoch+1, score)
 		}
 		r.epoch++
-		rep := EpochReport{Epoch: r.epoch, Loss: sum / float64(len(train)), Score: score, Summary: summary}
+		rep := EpochReport{Epoch: r.epoch, Loss: sum / float64(steps), Score: score, Summary: summary}
 		if score > r.bestScore {
 			r.best, r.bestEpoch, r.bestScore, r.stale = r.tr.model.Clone(), r.epoch, score, 0
 			rep.Improved = true

@@ -74,12 +74,14 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 			if tc.dropout {
 				drop = &dropKey{seed: 3, stream: 4}
 			}
+			// Denominators of an imaginary batch, as a window of a batch has.
+			norm := lossNorm{ce: 7.5, pairs: float64(tc.cfg.Classes * 2 * tc.T)}
 			p := m.forward(x, tc.T, true, drop, nil)
 			dout := make([][]float32, tc.cfg.Stages)
 			var got float64
 			for s := range dout {
 				dout[s] = make([]float32, tc.cfg.Classes*tc.T)
-				got += loss.stageLoss(p.out[s], y, tc.cfg.Classes, tc.T, tc.lo, tc.hi, dout[s])
+				got += loss.stageLoss(p.out[s], y, tc.cfg.Classes, tc.T, tc.lo, tc.hi, norm, dout[s])
 			}
 			var keep [][][]uint64
 			if tc.dropout {
@@ -91,7 +93,7 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 			for i, v := range m.params {
 				pf[i] = float64(v)
 			}
-			want, frozen, outs := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, keep, nil)
+			want, frozen, outs := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, norm, keep, nil)
 			if d := math.Abs(got-want) / math.Abs(want); d > 1e-5 {
 				t.Errorf("loss %v, reference %v (rel %.3g)", got, want, d)
 			}
@@ -117,9 +119,9 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 				for i := c.w; i < c.b+c.out; i++ {
 					v := pf[i]
 					pf[i] = v + eps
-					lp, _, _ := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, keep, frozen)
+					lp, _, _ := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, norm, keep, frozen)
 					pf[i] = v - eps
-					lm, _, _ := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, keep, frozen)
+					lm, _, _ := refLoss(m, pf, x, y, tc.T, tc.lo, tc.hi, loss, norm, keep, frozen)
 					pf[i] = v
 					num := (lp - lm) / (2 * eps)
 					a := kinds[k]
@@ -197,7 +199,8 @@ func TestDropoutAndCores(t *testing.T) {
 	var grads [][]float32
 	for _, procs := range []int{1, 3} {
 		old := runtime.GOMAXPROCS(procs)
-		_, g := m.lossAndGrad(x, y, T, 0, T, DefaultLoss(nil), drop, nil)
+		l := DefaultLoss(nil)
+		_, g := m.lossAndGrad(x, y, T, 0, T, l, l.batchNorm([][]int32{y}, 2), drop, nil)
 		runtime.GOMAXPROCS(old)
 		grads = append(grads, g)
 	}

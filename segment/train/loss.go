@@ -75,13 +75,47 @@ func (l Loss) check(classes int) error {
 	return nil
 }
 
-// stageLoss returns one stage's loss on frames [lo, hi) of logits out
-// [C, T] and adds its gradient with respect to out to dout.
-func (l Loss) stageLoss(out []float32, labels []int32, C, T, lo, hi int, dout []float32) float64 {
-	// Log-softmax per frame, in float64.
-	lp := make([]float64, C*(hi-lo))
-	n := hi - lo
-	for t := lo; t < hi; t++ {
+// lossNorm holds the denominators of a batch's loss, which PyTorch takes
+// over the whole zero-padded batch: the cross-entropy's Σ w[y] over every
+// labelled frame, and the smoothing mean's element count C·B·(T_max − 1).
+// Splitting a batch into windows keeps them, so windows give the batch's
+// exact gradient.
+type lossNorm struct{ ce, pairs float64 }
+
+// batchNorm returns the denominators for a batch of label sequences.
+func (l Loss) batchNorm(batch [][]int32, C int) lossNorm {
+	var n lossNorm
+	maxT := 0
+	for _, y := range batch {
+		maxT = max(maxT, len(y))
+		for _, v := range y {
+			if v >= 0 && int(v) < C {
+				n.ce += l.weight(v)
+			}
+		}
+	}
+	n.pairs = float64(C * len(batch) * max(maxT-1, 0))
+	return n
+}
+
+func (l Loss) weight(y int32) float64 {
+	if l.ClassWeights == nil {
+		return 1
+	}
+	return float64(l.ClassWeights[y])
+}
+
+// stageLoss returns one stage's share of the batch loss from frames
+// [lo, hi) of logits out [C, T] (a window of a sequence) and adds its
+// gradient with respect to out to dout: the cross-entropy of the labelled
+// frames in [lo, hi) and the smoothing terms of the pairs (t−1, t) with t in
+// [max(lo, 1), hi), so frame lo−1 must be valid when lo > 0.
+func (l Loss) stageLoss(out []float32, labels []int32, C, T, lo, hi int, norm lossNorm, dout []float32) float64 {
+	// Log-softmax per frame from lo0, in float64.
+	lo0 := max(lo-1, 0)
+	n := hi - lo0
+	lp := make([]float64, C*n)
+	for t := lo0; t < hi; t++ {
 		mx := math.Inf(-1)
 		for c := 0; c < C; c++ {
 			mx = math.Max(mx, float64(out[c*T+t]))
@@ -92,71 +126,57 @@ func (l Loss) stageLoss(out []float32, labels []int32, C, T, lo, hi int, dout []
 		}
 		ls := mx + math.Log(s)
 		for c := 0; c < C; c++ {
-			lp[c*n+t-lo] = float64(out[c*T+t]) - ls
+			lp[c*n+t-lo0] = float64(out[c*T+t]) - ls
 		}
 	}
-	weight := func(y int32) float64 {
-		if l.ClassWeights == nil {
-			return 1
-		}
-		return float64(l.ClassWeights[y])
-	}
-	// Weighted cross-entropy: Σ w·(−log p_y) / Σ w.
-	var ce, wsum float64
-	for t := lo; t < hi; t++ {
-		if y := labels[t]; y >= 0 && int(y) < C {
-			w := weight(y)
-			ce -= w * lp[int(y)*n+t-lo]
-			wsum += w
-		}
-	}
-	if wsum > 0 {
-		ce /= wsum
+	// Weighted cross-entropy: Σ w·(−log p_y) / Σ w; no labelled frame in
+	// the batch gives 0 (PyTorch would give NaN).
+	var loss float64
+	if norm.ce > 0 {
 		for t := lo; t < hi; t++ {
 			y := labels[t]
 			if y < 0 || int(y) >= C {
 				continue
 			}
-			g := weight(y) / wsum
+			g := l.weight(y) / norm.ce
+			loss -= g * lp[int(y)*n+t-lo0]
 			for c := 0; c < C; c++ {
-				d := math.Exp(lp[c*n+t-lo])
+				d := math.Exp(lp[c*n+t-lo0])
 				if c == int(y) {
 					d--
 				}
 				dout[c*T+t] += float32(g * d)
 			}
 		}
-	} else {
-		ce = 0 // no labelled frame: PyTorch would give NaN
 	}
-	loss := ce
-	if l.Smoothing == 0 || n < 2 {
+	if l.Smoothing == 0 || norm.pairs <= 0 {
 		return loss
 	}
-	// Truncated MSE between neighbouring frames' log-probabilities; the mean
-	// runs over all C·(n−1) pairs.
+	// Truncated MSE between neighbouring frames' log-probabilities; the
+	// earlier frame is a constant (detached).
 	tau2 := l.Tau * l.Tau
-	norm := l.Smoothing / float64(C*(n-1))
+	scale := l.Smoothing / norm.pairs
 	var mse float64
 	g := make([]float64, C)
-	for t := 1; t < n; t++ {
+	for t := max(lo, 1); t < hi; t++ {
+		i := t - lo0
 		var gs float64
 		for c := 0; c < C; c++ {
-			d := lp[c*n+t] - lp[c*n+t-1]
+			d := lp[c*n+i] - lp[c*n+i-1]
 			sq := d * d
 			g[c] = 0
 			if sq > tau2 {
 				sq = tau2 // clamp: no gradient above τ²
 			} else {
-				g[c] = norm * 2 * d
+				g[c] = scale * 2 * d
 			}
 			mse += sq
 			gs += g[c]
 		}
 		// Through log-softmax: d/dx_c = g_c − p_c·Σ_k g_k.
 		for c := 0; c < C; c++ {
-			dout[c*T+lo+t] += float32(g[c] - math.Exp(lp[c*n+t])*gs)
+			dout[c*T+t] += float32(g[c] - math.Exp(lp[c*n+i])*gs)
 		}
 	}
-	return loss + norm*mse
+	return loss + scale*mse
 }

@@ -46,13 +46,13 @@ func refLogSoftmax(x []float64, C, T int) []float64 {
 }
 
 // refLoss returns the loss of model m with parameters p on x, labels, frames
-// [lo, hi), and each stage's logits. keep is the dropout bitmap per stage and
+// [lo, hi) with batch denominators norm, and each stage's logits. keep is the dropout bitmap per stage and
 // layer (nil: none). frozen, when not nil, gives each stage's log-softmax
 // used for the earlier frame of each smoothing pair (the detached operand);
 // refLoss returns the log-softmaxes it computed, so a caller can freeze them
 // at a base point: the finite-difference derivative of that function is the
 // gradient PyTorch computes with .detach().
-func refLoss(m *Model, p []float64, x []float32, labels []int32, T, lo, hi int, loss Loss, keep [][][]uint64, frozen [][]float64) (float64, [][]float64, [][]float64) {
+func refLoss(m *Model, p []float64, x []float32, labels []int32, T, lo, hi int, loss Loss, norm lossNorm, keep [][][]uint64, frozen [][]float64) (float64, [][]float64, [][]float64) {
 	cfg := m.cfg
 	C, L := cfg.Classes, cfg.Layers
 	scale := 1 / (1 - float64(dropThreshold(cfg.Dropout))/65536)
@@ -90,7 +90,7 @@ func refLoss(m *Model, p []float64, x []float32, labels []int32, T, lo, hi int, 
 		if frozen != nil {
 			prev = frozen[s]
 		}
-		var ce, ws float64
+		var ce float64
 		for t := lo; t < hi; t++ {
 			if y := labels[t]; y >= 0 {
 				w := 1.0
@@ -98,22 +98,17 @@ func refLoss(m *Model, p []float64, x []float32, labels []int32, T, lo, hi int, 
 					w = float64(loss.ClassWeights[y])
 				}
 				ce -= w * lp[int(y)*T+t]
-				ws += w
 			}
 		}
-		if ws > 0 {
-			total += ce / ws
-		}
-		if hi-lo >= 2 {
-			var mse float64
-			for c := 0; c < C; c++ {
-				for t := lo + 1; t < hi; t++ {
-					d := lp[c*T+t] - prev[c*T+t-1]
-					mse += math.Min(d*d, loss.Tau*loss.Tau)
-				}
+		total += ce / norm.ce
+		var mse float64
+		for c := 0; c < C; c++ {
+			for t := max(lo, 1); t < hi; t++ {
+				d := lp[c*T+t] - prev[c*T+t-1]
+				mse += math.Min(d*d, loss.Tau*loss.Tau)
 			}
-			total += loss.Smoothing * mse / float64(C*(hi-lo-1))
 		}
+		total += loss.Smoothing * mse / norm.pairs
 		// The next stage reads the softmax.
 		in = make([]float64, len(lp))
 		for i, v := range lp {

@@ -26,6 +26,7 @@ type stateHeader struct {
 	LR        float64   `json:"learning_rate"`
 	Seed      uint64    `json:"seed"`
 	Window    int       `json:"window"`
+	Batch     int       `json:"batch"`
 	Weights   []float32 `json:"class_weights"`
 	Smoothing float64   `json:"smoothing"`
 	Tau       float64   `json:"tau"`
@@ -42,7 +43,7 @@ type stateHeader struct {
 // same folder, synced, then renamed over path.
 func (r *run) save(path string) error {
 	tr := r.tr
-	h := stateHeader{Config: tr.model.cfg, LR: tr.opt.lr, Seed: tr.seed, Window: tr.window,
+	h := stateHeader{Config: tr.model.cfg, LR: tr.opt.lr, Seed: tr.seed, Window: tr.window, Batch: r.batch,
 		Weights: tr.loss.ClassWeights, Smoothing: tr.loss.Smoothing, Tau: tr.loss.Tau,
 		Epoch: r.epoch, AdamSteps: tr.opt.t, BestEpoch: r.bestEpoch, Stale: r.stale,
 		Train: r.names, Params: len(tr.model.params)}
@@ -125,6 +126,9 @@ func parseState(data []byte) (*run, error) {
 	if h.Params != np || len(rest) != 4*4*np {
 		return nil, fmt.Errorf("%d parameter bytes for a model of %d parameters", len(rest), np)
 	}
+	if h.Batch < 1 {
+		return nil, fmt.Errorf("batch size %d", h.Batch)
+	}
 	if h.Epoch < 0 || h.AdamSteps < 0 || h.BestEpoch < 0 || h.BestEpoch > h.Epoch || h.Stale < 0 || h.Stale > h.Epoch {
 		return nil, errors.New("inconsistent epoch counters")
 	}
@@ -143,7 +147,7 @@ func parseState(data []byte) (*run, error) {
 	}
 	tr.opt.t, tr.opt.m, tr.opt.v = h.AdamSteps, vecs[1], vecs[2]
 	r := &run{tr: tr, epoch: h.Epoch, best: &Model{cfg: h.Config, convs: convs, params: vecs[3]},
-		bestEpoch: h.BestEpoch, bestScore: math.Inf(-1), stale: h.Stale, names: h.Train}
+		bestEpoch: h.BestEpoch, bestScore: math.Inf(-1), stale: h.Stale, names: h.Train, batch: h.Batch}
 	if h.BestScore != nil {
 		r.bestScore = *h.BestScore
 	}

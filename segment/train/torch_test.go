@@ -20,6 +20,13 @@ type torchFixture struct {
 	AdamLR       float64   `json:"adam_lr"`
 	AdamLosses   []float64 `json:"adam_losses"`
 	Params       map[string]torchParam
+	Batch        struct {
+		Features2    []float32
+		Labels2      []int32
+		ClassWeights []float32 `json:"class_weights"`
+		Loss         float64
+		Grads        map[string][]float64
+	}
 }
 
 // torchParam is one state-dict tensor of the fixture: its initial value,
@@ -97,7 +104,7 @@ func TestTorchParity(t *testing.T) {
 	if got := ClassWeights([][]int32{fx.Labels}, c.Classes); relErr(got, []float64{float64(fx.ClassWeights[0]), float64(fx.ClassWeights[1])}) > 1e-7 {
 		t.Errorf("class weights %v, PyTorch script %v", got, fx.ClassWeights)
 	}
-	got, grad := m.lossAndGrad(fx.Features, fx.Labels, c.T, 0, c.T, loss, nil, nil)
+	got, grad := m.lossAndGrad(fx.Features, fx.Labels, c.T, 0, c.T, loss, loss.batchNorm([][]int32{fx.Labels}, c.Classes), nil, nil)
 	t.Logf("loss %.9g, PyTorch %.9g, relative error %.3g", got, fx.Loss, math.Abs(got-fx.Loss)/fx.Loss)
 	if math.Abs(got-fx.Loss)/fx.Loss > 1e-5 {
 		t.Errorf("loss %v, PyTorch %v", got, fx.Loss)
@@ -151,4 +158,38 @@ func TestTorchParity(t *testing.T) {
 		}
 	}
 	t.Logf("after %d Adam steps: worst tensor relative error of parameters %.3g, of updates %.3g", len(fx.AdamLosses), worst, worstUpd)
+
+	// A batch of two sequences, whole and in windows of 13 frames.
+	for _, window := range []int{0, 13} {
+		mb := &Model{cfg: m.cfg, convs: m.convs, params: make([]float32, len(m.params))}
+		for ci, cv := range mb.convs {
+			n := mb.torchName(ci)
+			mb.setTorchWeight(cv, param(n+".weight").Init)
+			copy(mb.params[cv.b:], param(n+".bias").Init)
+		}
+		tb, err := NewTrainer(mb, DefaultLoss(fx.Batch.ClassWeights), 1e-3, 0, window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := tb.Step(seq, Sequence{Name: "second", Features: fx.Batch.Features2, Labels: fx.Batch.Labels2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gb := &Model{cfg: m.cfg, convs: m.convs, params: tb.grad}
+		worst = 0
+		for ci, cv := range m.convs {
+			n := m.torchName(ci)
+			ew := relErr(gb.torchWeight(cv), fx.Batch.Grads[n+".weight"])
+			eb := relErr(tb.grad[cv.b:cv.b+cv.out], fx.Batch.Grads[n+".bias"])
+			worst = math.Max(worst, math.Max(ew, eb))
+			if ew > 1e-5 || eb > 1e-5 {
+				t.Errorf("batch, window %d: %s: gradient relative error weight %.3g, bias %.3g", window, n, ew, eb)
+			}
+		}
+		le := math.Abs(l-fx.Batch.Loss) / fx.Batch.Loss
+		t.Logf("batch of 2, window %d: loss %.9g, PyTorch %.9g (relative %.3g); worst gradient tensor relative error %.3g", window, l, fx.Batch.Loss, le, worst)
+		if le > 1e-5 {
+			t.Errorf("batch, window %d: loss %v, PyTorch %v", window, l, fx.Batch.Loss)
+		}
+	}
 }

@@ -56,9 +56,9 @@ func (a *adam) update(p, g []float32) {
 }
 
 // lossAndGrad runs a training pass on x [D, T] and returns the loss summed
-// over stages on frames [lo, hi) and its gradient. Dropout masks come from
-// drop (none when drop is nil).
-func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Loss, drop *dropKey, ws *workspace) (float64, []float32) {
+// over stages on frames [lo, hi) with the batch denominators norm, and its
+// gradient. Dropout masks come from drop (none when drop is nil).
+func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Loss, norm lossNorm, drop *dropKey, ws *workspace) (float64, []float32) {
 	ws.reset()
 	p := m.forward(x, T, true, drop, ws)
 	C := m.cfg.Classes
@@ -67,7 +67,7 @@ func (m *Model) lossAndGrad(x []float32, labels []int32, T, lo, hi int, loss Los
 	for s := range dout {
 		dout[s] = ws.floats(C * T)
 		clear(dout[s])
-		total += loss.stageLoss(p.out[s], labels, C, T, lo, hi, dout[s])
+		total += loss.stageLoss(p.out[s], labels, C, T, lo, hi, norm, dout[s])
 	}
 	return total, m.backward(p, dout, ws)
 }
@@ -85,7 +85,7 @@ func window(x []float32, labels []int32, D, a, b int) ([]float32, []int32) {
 	return w, labels[a:b]
 }
 
-// Trainer updates a model with Adam, one sequence (or window) per step.
+// Trainer updates a model with Adam, one batch of sequences per step.
 type Trainer struct {
 	model  *Model
 	loss   Loss
@@ -93,13 +93,14 @@ type Trainer struct {
 	seed   uint64
 	window int
 	ws     workspace
+	grad   []float32
 }
 
 // NewTrainer returns a trainer for m with the given loss, Adam learning rate
-// (the paper: 5e-4) and seed for dropout. window > 0 trains on windows of
-// that many frames, each extended by the receptive field on both sides so
-// that its outputs and gradients equal those of the whole video; 0 trains
-// on whole sequences.
+// (the paper: 5e-4) and seed for dropout. window > 0 runs the model on
+// windows of that many frames, each extended by the receptive field on both
+// sides, to bound memory: the loss and gradient are those of the whole
+// sequences all the same. 0 runs whole sequences.
 func NewTrainer(m *Model, loss Loss, lr float64, seed uint64, window int) (*Trainer, error) {
 	if err := loss.check(m.cfg.Classes); err != nil {
 		return nil, err
@@ -116,38 +117,60 @@ func NewTrainer(m *Model, loss Loss, lr float64, seed uint64, window int) (*Trai
 // Model returns the model being trained (updated in place by Step).
 func (tr *Trainer) Model() *Model { return tr.model }
 
-// Step does one Adam update per window of seq (one for the whole sequence
-// when the trainer has no window) and returns the mean loss over windows.
-// The dropout of each update depends only on the seed and the update's
-// number, so a run is repeatable.
-func (tr *Trainer) Step(seq Sequence) (float64, error) {
+// Step does one Adam update on a batch of sequences (the paper uses 8) and
+// returns the batch's loss, as PyTorch computes it on the zero-padded batch
+// with a mask: per stage, the cross-entropy over all labelled frames of the
+// batch plus the smoothing term averaged over C·B·(T_max − 1), summed over
+// stages. The dropout of each update depends only on the seed and the
+// update's number, so a run is repeatable.
+func (tr *Trainer) Step(batch ...Sequence) (float64, error) {
 	cfg := tr.model.cfg
-	if err := seq.check(cfg); err != nil {
-		return 0, err
+	if len(batch) == 0 {
+		return 0, fmt.Errorf("train step: empty batch")
 	}
-	T := len(seq.Labels)
-	W := tr.window
-	if W == 0 || W >= T {
-		W = T
+	labels := make([][]int32, len(batch))
+	for i := range batch {
+		if err := batch[i].check(cfg); err != nil {
+			return 0, err
+		}
+		labels[i] = batch[i].Labels
 	}
+	norm := tr.loss.batchNorm(labels, cfg.Classes)
+	if tr.grad == nil {
+		tr.grad = make([]float32, len(tr.model.params))
+	}
+	clear(tr.grad)
 	R := cfg.ReceptiveField()
-	var sum float64
-	n := 0
-	for lo := 0; lo < T; lo += W {
-		hi := min(T, lo+W)
-		a, b := max(0, lo-R), min(T, hi+R)
-		x, y := window(seq.Features, seq.Labels, cfg.Inputs, a, b)
-		var drop *dropKey
-		if cfg.Dropout > 0 {
-			drop = &dropKey{seed: tr.seed, stream: uint64(tr.opt.t)}
+	var total float64
+	piece := 0
+	for i := range batch {
+		seq := &batch[i]
+		T := len(seq.Labels)
+		W := tr.window
+		if W == 0 || W >= T {
+			W = T
 		}
-		l, g := tr.model.lossAndGrad(x, y, b-a, lo-a, hi-a, tr.loss, drop, &tr.ws)
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return 0, fmt.Errorf("sequence %q frames %d–%d: loss is %v", seq.Name, lo, hi, l)
+		for lo := 0; lo < T; lo += W {
+			hi := min(T, lo+W)
+			// The smoothing pair (lo−1, lo) needs frame lo−1's exact
+			// output, hence one more frame of context on the left.
+			a, b := max(0, lo-R-1), min(T, hi+R)
+			x, y := window(seq.Features, seq.Labels, cfg.Inputs, a, b)
+			var drop *dropKey
+			if cfg.Dropout > 0 {
+				drop = &dropKey{seed: tr.seed, stream: uint64(tr.opt.t)<<20 | uint64(piece)}
+			}
+			l, g := tr.model.lossAndGrad(x, y, b-a, lo-a, hi-a, tr.loss, norm, drop, &tr.ws)
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				return 0, fmt.Errorf("sequence %q frames %d–%d: loss is %v", seq.Name, lo, hi, l)
+			}
+			for j, v := range g {
+				tr.grad[j] += v
+			}
+			total += l
+			piece++
 		}
-		tr.opt.update(tr.model.params, g)
-		sum += l
-		n++
 	}
-	return sum / float64(n), nil
+	tr.opt.update(tr.model.params, tr.grad)
+	return total, nil
 }
