@@ -243,3 +243,51 @@ func TestWorkspaceReuse(t *testing.T) {
 		t.Error("training with recycled buffers differs from fresh buffers")
 	}
 }
+
+// TestDirectionalDerivative checks the gradient on a sequence of several
+// column blocks (with dropout) by one directional derivative of the float64
+// reference loss: (L(p+εv) − L(p−εv))/2ε against g·v.
+func TestDirectionalDerivative(t *testing.T) {
+	cfg := Config{Stages: 2, Layers: 4, Channels: 12, Inputs: 7, Classes: 2, Dropout: 0.5}
+	m, err := NewModel(cfg, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const T = 3*colBlock + 77
+	rng := rand.New(rand.NewPCG(14, 15))
+	x, y := randomSequence(rng, cfg.Inputs, 2, T)
+	loss := DefaultLoss([]float32{0.4, 0.6})
+	norm := loss.batchNorm([][]int32{y}, 2)
+	drop := &dropKey{seed: 5, stream: 6}
+	p := m.forward(x, T, true, drop, nil)
+	dout := make([][]float32, cfg.Stages)
+	for s := range dout {
+		dout[s] = make([]float32, 2*T)
+		loss.stageLoss(p.out[s], y, 2, T, 0, T, norm, dout[s])
+	}
+	grad := m.backward(p, dout, nil)
+	pf := make([]float64, len(m.params))
+	v := make([]float64, len(m.params))
+	var gv float64
+	for i, w := range m.params {
+		pf[i] = float64(w)
+		v[i] = rng.NormFloat64()
+		gv += float64(grad[i]) * v[i]
+	}
+	_, frozen, _ := refLoss(m, pf, x, y, T, 0, T, loss, norm, p.keep, nil)
+	const eps = 1e-6
+	at := func(sign float64) float64 {
+		q := make([]float64, len(pf))
+		for i := range q {
+			q[i] = pf[i] + sign*eps*v[i]
+		}
+		l, _, _ := refLoss(m, q, x, y, T, 0, T, loss, norm, p.keep, frozen)
+		return l
+	}
+	num := (at(1) - at(-1)) / (2 * eps)
+	rel := math.Abs(num-gv) / math.Abs(num)
+	t.Logf("T=%d: directional derivative %.9g, g·v %.9g, relative %.3g", T, num, gv, rel)
+	if rel > 1e-4 {
+		t.Errorf("directional derivative %v, g·v %v", num, gv)
+	}
+}

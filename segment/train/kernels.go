@@ -56,24 +56,45 @@ func packA(a []float32, lda, m, k int) []float32 {
 
 // mulAdd computes C[m, n] += A·B with A packed by packA ([m, k]), B [k, n]
 // with leading dimension ldb and C with ldc. The slices may start at a
-// column offset of larger tensors.
+// column offset of larger tensors. Column blocks run in parallel.
 func mulAdd(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, n int) {
 	if n <= 0 || m <= 0 || k <= 0 {
 		return
 	}
-	// The assembly reads inside these bounds.
-	_ = b[(k-1)*ldb+n-1]
-	_ = c[(m-1)*ldc+n-1]
+	checkMulAdd(c, ldc, ap, m, k, b, ldb, 0, n)
+	parallel((n+colBlock-1)/colBlock, func(bi int) {
+		mulAddBlock(c, ldc, ap, m, k, b, ldb, bi*colBlock, min(n, (bi+1)*colBlock))
+	})
+}
+
+// checkMulAdd panics unless columns [t0, t1) of the product fit the slices:
+// the assembly reads and writes inside these bounds.
+func checkMulAdd(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, t0, t1 int) {
+	_ = b[(k-1)*ldb+t1-1]
+	_ = c[(m-1)*ldc+t1-1]
 	_ = ap[((m+3)/4)*k*4-1]
-	if useAVX2 {
-		mulAddAVX2(c, ldc, ap, m, k, b, ldb, n)
+	_ = b[t0]
+	_ = c[t0]
+}
+
+// mulAddBlock adds columns [t0, t1) of A·B to C on the calling goroutine.
+func mulAddBlock(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, t0, t1 int) {
+	if t1 <= t0 {
 		return
 	}
-	blocks := (n + colBlock - 1) / colBlock
+	if useAVX2 {
+		mulAddBlockAVX2(c, ldc, ap, m, k, b, ldb, t0, t1)
+		return
+	}
+	mulAddBlockGo(c, ldc, ap, m, k, b, ldb, t0, t1)
+}
+
+// mulAddBlockGo is the pure-Go mulAddBlock: B's columns are packed in
+// quads and each 4×4 tile of C is summed in registers.
+func mulAddBlockGo(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, t0, t1 int) {
 	mq := (m + 3) / 4
-	parallel(blocks, func(bi int) {
-		t0 := bi * colBlock
-		nb := min(colBlock, n-t0)
+	{
+		nb := t1 - t0
 		nq := (nb + 3) / 4
 		// Pack B[:, t0:t0+nb] as column quads: bp[q*k*4 + j*4 + c].
 		bp := make([]float32, nq*k*4)
@@ -117,7 +138,7 @@ func mulAdd(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, n in
 					{c30, c31, c32, c33},
 				}
 				col := t0 + cq*4
-				nc := min(4, n-col)
+				nc := min(4, t1-col)
 				for r := 0; r < 4; r++ {
 					row := q*4 + r
 					if row >= m {
@@ -130,7 +151,7 @@ func mulAdd(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, n in
 				}
 			}
 		}
-	})
+	}
 }
 
 // mulAddNT computes G[m, k] += D·Xᵀ for D [m, n] (leading dimension ldd)
@@ -218,24 +239,19 @@ func mulAddNT(g []float32, m, k int, d []float32, ldd int, x []float32, ldx, n i
 	})
 }
 
-// mulAddAVX2 is mulAdd with the kern4x16 micro-kernel: for each 16-column
-// panel of B (which stays in L1), every row quad of A; the edges that do not
-// fill a 4×16 tile go through mulAddRef.
-func mulAddAVX2(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, n int) {
-	blocks := (n + colBlock - 1) / colBlock
+// mulAddBlockAVX2 is mulAddBlock with the kern4x16 micro-kernel: for each
+// 16-column panel of B (which stays in L1), every row quad of A; the edges
+// that do not fill a 4×16 tile go through mulAddRef.
+func mulAddBlockAVX2(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, t0, t1 int) {
 	mq := m / 4
-	parallel(blocks, func(bi int) {
-		t0 := bi * colBlock
-		t1 := min(n, t0+colBlock)
-		t := t0
-		for ; t+16 <= t1; t += 16 {
-			for q := 0; q < mq; q++ {
-				kern4x16(k, &ap[q*k*4], &b[t], ldb, &c[q*4*ldc+t], ldc)
-			}
+	t := t0
+	for ; t+16 <= t1; t += 16 {
+		for q := 0; q < mq; q++ {
+			kern4x16(k, &ap[q*k*4], &b[t], ldb, &c[q*4*ldc+t], ldc)
 		}
-		mulAddRef(c, ldc, ap, k, b, ldb, mq*4, m, t0, t)
-		mulAddRef(c, ldc, ap, k, b, ldb, 0, m, t, t1)
-	})
+	}
+	mulAddRef(c, ldc, ap, k, b, ldb, mq*4, m, t0, t)
+	mulAddRef(c, ldc, ap, k, b, ldb, 0, m, t, t1)
 }
 
 // mulAddRef adds rows [r0, r1) and columns [t0, t1) of A·B to C with plain

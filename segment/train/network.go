@@ -6,37 +6,74 @@ import (
 	"math/rand/v2"
 )
 
-// tap returns the time shift of tap k of c (output t reads input t+shift)
-// and the output range [lo, hi) whose input stays inside [0, T): the zero
-// padding of a length-preserving conv is the part that is skipped.
-func (c conv) tap(k, T int) (shift, lo, hi int) {
-	shift = (k - (c.k-1)/2) * c.dil
-	return shift, max(0, -shift), min(T, T-shift)
+// tapMat is one tap of a convolution as a packed matrix (packA) and its
+// time shift: output t reads input t+shift.
+type tapMat struct {
+	ap    []float32
+	shift int
 }
 
-// convForward sets y [out, T] to conv c applied to x [in, T].
-func (m *Model) convForward(c conv, x, y []float32, T int) {
-	parallel(c.out, func(o int) {
-		b := m.params[c.b+o]
-		row := y[o*T : (o+1)*T]
-		for t := range row {
-			row[t] = b
+// initMode says what applyTaps starts each output from.
+type initMode int
+
+const (
+	accumulate initMode = iota // add to the output
+	setZero                    // overwrite
+	setBias                    // overwrite with a per-row bias
+)
+
+// applyTaps computes y[:, t] = init + Σ_k A_k·x[:, t+shift_k] (x is zero
+// outside [0, T)) for the m rows of y and the k rows of x, one column block
+// at a time in parallel, and then calls epi(t0, t1) on each block while it
+// is still in cache: fusing the taps, the bias and the elementwise step
+// that follows saves several passes over tensors far larger than the
+// caches.
+func applyTaps(y []float32, m, k int, x []float32, T int, taps []tapMat, mode initMode, bias []float32, epi func(t0, t1 int)) {
+	_ = y[m*T-1]
+	_ = x[k*T-1]
+	parallel((T+colBlock-1)/colBlock, func(bi int) {
+		t0, t1 := bi*colBlock, min(T, (bi+1)*colBlock)
+		if mode != accumulate {
+			for o := 0; o < m; o++ {
+				row := y[o*T+t0 : o*T+t1]
+				v := float32(0)
+				if mode == setBias {
+					v = bias[o]
+				}
+				for t := range row {
+					row[t] = v
+				}
+			}
+		}
+		for _, tp := range taps {
+			sh := tp.shift
+			lo, hi := max(0, -sh), min(T, T-sh)
+			a, b := max(t0, lo), min(t1, hi)
+			if a < b {
+				mulAddBlock(y[lo:], T, tp.ap, m, k, x[lo+sh:], T, a-lo, b-lo)
+			}
+		}
+		if epi != nil {
+			epi(t0, t1)
 		}
 	})
-	for k := 0; k < c.k; k++ {
-		s, lo, hi := c.tap(k, T)
-		if hi <= lo {
-			continue
-		}
+}
+
+// convForward sets y [out, T] to conv c applied to x [in, T], then calls
+// epi (when not nil) on each column block.
+func (m *Model) convForward(c conv, x, y []float32, T int, epi func(t0, t1 int)) {
+	taps := make([]tapMat, c.k)
+	for k := range taps {
 		w := m.params[c.w+k*c.out*c.in : c.w+(k+1)*c.out*c.in]
-		mulAdd(y[lo:], T, packA(w, c.in, c.out, c.in), c.out, c.in, x[lo+s:], T, hi-lo)
+		taps[k] = tapMat{ap: packA(w, c.in, c.out, c.in), shift: (k - (c.k-1)/2) * c.dil}
 	}
+	applyTaps(y, c.out, c.in, x, T, taps, setBias, m.params[c.b:c.b+c.out], epi)
 }
 
 // convBackward adds conv c's weight and bias gradients for input x and
-// output gradient dy to grad and, when dx is not nil, adds the input
-// gradient to dx.
-func (m *Model) convBackward(c conv, x, dy, dx, grad []float32, T int) {
+// output gradient dy to grad and, when dx is not nil, writes (mode) the
+// input gradient to dx, calling epi on each of its column blocks.
+func (m *Model) convBackward(c conv, x, dy, dx, grad []float32, T int, mode initMode, epi func(t0, t1 int)) {
 	parallel(c.out, func(o int) {
 		var s float64
 		for _, v := range dy[o*T : (o+1)*T] {
@@ -44,24 +81,29 @@ func (m *Model) convBackward(c conv, x, dy, dx, grad []float32, T int) {
 		}
 		grad[c.b+o] += float32(s)
 	})
-	wt := make([]float32, c.in*c.out)
+	var taps []tapMat
 	for k := 0; k < c.k; k++ {
-		s, lo, hi := c.tap(k, T)
-		if hi <= lo {
-			continue
-		}
+		shift := (k - (c.k-1)/2) * c.dil
+		lo, hi := max(0, -shift), min(T, T-shift)
 		off := c.w + k*c.out*c.in
-		mulAddNT(grad[off:off+c.out*c.in], c.out, c.in, dy[lo:], T, x[lo+s:], T, hi-lo)
+		if hi > lo {
+			mulAddNT(grad[off:off+c.out*c.in], c.out, c.in, dy[lo:], T, x[lo+shift:], T, hi-lo)
+		}
 		if dx == nil {
 			continue
 		}
+		// dx[:, u] += W_kᵀ·dy[:, u − shift]: a tap of the transposed conv.
 		w := m.params[off : off+c.out*c.in]
+		wt := make([]float32, c.in*c.out)
 		for o := 0; o < c.out; o++ {
 			for i := 0; i < c.in; i++ {
 				wt[i*c.out+o] = w[o*c.in+i]
 			}
 		}
-		mulAdd(dx[lo+s:], T, packA(wt, c.out, c.in, c.out), c.in, c.out, dy[lo:], T, hi-lo)
+		taps = append(taps, tapMat{ap: packA(wt, c.out, c.in, c.out), shift: -shift})
+	}
+	if dx != nil {
+		applyTaps(dx, c.in, c.out, dy, T, taps, mode, nil, epi)
 	}
 }
 
@@ -98,11 +140,11 @@ type pass struct {
 // dropKey selects the dropout masks of one training pass.
 type dropKey struct{ seed, stream uint64 }
 
-// rowRNG returns the generator of the dropout mask of row o of layer l in
-// stage s: one stream per row, so rows are drawn in parallel and the masks
-// do not depend on the number of cores.
-func (k dropKey) rowRNG(s, l, o int) *rand.Rand {
-	return rand.New(rand.NewPCG(k.seed, k.stream*0x9e3779b97f4a7c15+uint64(s)<<48+uint64(l)<<32+uint64(o)))
+// blockRNG returns the generator of the dropout mask of row o, column
+// block blk of layer l in stage s: one stream per row and block, so blocks
+// are drawn in parallel and the masks do not depend on the number of cores.
+func (k dropKey) blockRNG(s, l, o, blk int) *rand.Rand {
+	return rand.New(rand.NewPCG(k.seed, k.stream*0x9e3779b97f4a7c15+uint64(s)<<56+uint64(l)<<48+uint64(o)<<32+uint64(blk)))
 }
 
 // kept reports whether element t of row o survived dropout in a bitmap of
@@ -139,7 +181,7 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey, ws *works
 			p.in[s] = in
 		}
 		h := ws.floats(F * T)
-		m.convForward(m.convs[ci], in, h, T)
+		m.convForward(m.convs[ci], in, h, T, nil)
 		if train {
 			p.h[s] = append(p.h[s], h)
 		}
@@ -147,48 +189,52 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey, ws *works
 			if train {
 				z, r = ws.floats(F*T), ws.floats(F*T)
 			}
-			m.convForward(m.convs[ci+1+2*l], h, z, T)
-			parallel(F, func(o int) {
-				row := z[o*T : (o+1)*T]
-				for i, v := range row {
-					row[i] = max(v, 0)
+			m.convForward(m.convs[ci+1+2*l], h, z, T, func(t0, t1 int) {
+				for o := 0; o < F; o++ {
+					row := z[o*T+t0 : o*T+t1]
+					for i, v := range row {
+						row[i] = max(v, 0)
+					}
 				}
 			})
-			m.convForward(m.convs[ci+2+2*l], z, r, T)
 			var keep []uint64
 			if dropping {
 				keep = ws.words(F * W)
-				clear(keep)
 				p.keep[s] = append(p.keep[s], keep)
 			}
 			// r becomes h_{l+1} = h_l + dropout(r) (in training; in
 			// inference h is updated in place).
-			parallel(F, func(o int) {
-				rr, hr := r[o*T:(o+1)*T], h[o*T:(o+1)*T]
-				if dropping {
-					// Branch-free: the keep bits are random, so branches
-					// on them would mispredict half the time.
-					rng := drop.rowRNG(s, l, o)
-					bits := keep[o*W : (o+1)*W]
-					tab := [2]float32{0, scale}
-					var u uint64
-					for t := range rr {
-						if t%4 == 0 {
-							u = rng.Uint64()
+			m.convForward(m.convs[ci+2+2*l], z, r, T, func(t0, t1 int) {
+				for o := 0; o < F; o++ {
+					rr, hr := r[o*T+t0:o*T+t1], h[o*T+t0:o*T+t1]
+					if dropping {
+						// Branch-free: the keep bits are random, so
+						// branches on them would mispredict half the time.
+						// colBlock is a multiple of 64, so the block's
+						// bits start a word.
+						rng := drop.blockRNG(s, l, o, t0/colBlock)
+						bits := keep[o*W+t0/64 : o*W+(t1+63)/64]
+						clear(bits)
+						tab := [2]float32{0, scale}
+						var u uint64
+						for t := range rr {
+							if t%4 == 0 {
+								u = rng.Uint64()
+							}
+							k := 1 ^ ((u&0xffff - thr) >> 63) // 1 when u&0xffff ≥ thr
+							bits[t/64] |= k << (t % 64)
+							rr[t] *= tab[k]
+							u >>= 16
 						}
-						k := 1 ^ ((u&0xffff - thr) >> 63) // 1 when u&0xffff ≥ thr
-						bits[t/64] |= k << (t % 64)
-						rr[t] *= tab[k]
-						u >>= 16
 					}
-				}
-				if train {
-					for t, v := range hr {
-						rr[t] += v
-					}
-				} else {
-					for t, v := range rr {
-						hr[t] += v
+					if train {
+						for t, v := range hr {
+							rr[t] += v
+						}
+					} else {
+						for t, v := range rr {
+							hr[t] += v
+						}
 					}
 				}
 			})
@@ -199,7 +245,7 @@ func (m *Model) forward(x []float32, T int, train bool, drop *dropKey, ws *works
 			}
 		}
 		out := ws.floats(C * T)
-		m.convForward(m.convs[ci+1+2*L], h, out, T)
+		m.convForward(m.convs[ci+1+2*L], h, out, T, nil)
 		p.out[s] = out
 	}
 	return p
@@ -221,8 +267,7 @@ func (m *Model) backward(p *pass, dout [][]float32, ws *workspace) []float32 {
 	da := ws.floats(F * T)
 	for s := S - 1; s >= 0; s-- {
 		ci := m.convIndex(s)
-		clear(dh)
-		m.convBackward(m.convs[ci+1+2*L], p.h[s][L], dout[s], dh, grad, T)
+		m.convBackward(m.convs[ci+1+2*L], p.h[s][L], dout[s], dh, grad, T, setZero, nil)
 		for l := L - 1; l >= 0; l-- {
 			var bits []uint64
 			if p.keep[s] != nil {
@@ -241,29 +286,29 @@ func (m *Model) backward(p *pass, dout [][]float32, ws *workspace) []float32 {
 				}
 			})
 			a := p.a[s][l]
-			clear(da)
-			m.convBackward(m.convs[ci+2+2*l], a, dr, da, grad, T)
-			parallel(F, func(o int) {
-				ar, dar := a[o*T:(o+1)*T], da[o*T:(o+1)*T]
-				for t, v := range ar {
-					g := dar[t]
-					if v <= 0 {
-						g = 0 // a conditional move, not a branch
+			m.convBackward(m.convs[ci+2+2*l], a, dr, da, grad, T, setZero, func(t0, t1 int) {
+				// ReLU: no gradient where the output was 0.
+				for o := 0; o < F; o++ {
+					ar, dar := a[o*T+t0:o*T+t1], da[o*T+t0:o*T+t1]
+					for t, v := range ar {
+						g := dar[t]
+						if v <= 0 {
+							g = 0 // a conditional move, not a branch
+						}
+						dar[t] = g
 					}
-					dar[t] = g
 				}
 			})
 			// dh (the gradient of h_{l+1}) passes unchanged through the
 			// residual connection and gains the dilated conv's input gradient.
-			m.convBackward(m.convs[ci+1+2*l], p.h[s][l], da, dh, grad, T)
+			m.convBackward(m.convs[ci+1+2*l], p.h[s][l], da, dh, grad, T, accumulate, nil)
 		}
 		if s == 0 {
-			m.convBackward(m.convs[ci], p.x, dh, nil, grad, T)
+			m.convBackward(m.convs[ci], p.x, dh, nil, grad, T, setZero, nil)
 			break
 		}
 		din := ws.floats(C * T)
-		clear(din)
-		m.convBackward(m.convs[ci], p.in[s], dh, din, grad, T)
+		m.convBackward(m.convs[ci], p.in[s], dh, din, grad, T, setZero, nil)
 		// Softmax backward: dx_c = y_c·(dy_c − Σ_k y_k·dy_k).
 		y := p.in[s]
 		prev := dout[s-1]
