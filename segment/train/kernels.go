@@ -93,61 +93,59 @@ func mulAddBlock(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb,
 // quads and each 4×4 tile of C is summed in registers.
 func mulAddBlockGo(c []float32, ldc int, ap []float32, m, k int, b []float32, ldb, t0, t1 int) {
 	mq := (m + 3) / 4
-	{
-		nb := t1 - t0
-		nq := (nb + 3) / 4
-		// Pack B[:, t0:t0+nb] as column quads: bp[q*k*4 + j*4 + c].
-		bp := make([]float32, nq*k*4)
-		for j := 0; j < k; j++ {
-			row := b[j*ldb+t0 : j*ldb+t0+nb]
-			for t, v := range row {
-				bp[(t/4)*k*4+j*4+t%4] = v
-			}
+	nb := t1 - t0
+	nq := (nb + 3) / 4
+	// Pack B[:, t0:t0+nb] as column quads: bp[q*k*4 + j*4 + c].
+	bp := make([]float32, nq*k*4)
+	for j := 0; j < k; j++ {
+		row := b[j*ldb+t0 : j*ldb+t0+nb]
+		for t, v := range row {
+			bp[(t/4)*k*4+j*4+t%4] = v
 		}
-		for q := 0; q < mq; q++ {
-			aq := ap[q*k*4 : (q+1)*k*4]
-			for cq := 0; cq < nq; cq++ {
-				bq := bp[cq*k*4 : (cq+1)*k*4]
-				var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
-				for j := 0; j+4 <= len(aq) && j+4 <= len(bq); j += 4 {
-					a := aq[j : j+4 : j+4]
-					bb := bq[j : j+4 : j+4]
-					a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
-					b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
-					c00 += a0 * b0
-					c01 += a0 * b1
-					c02 += a0 * b2
-					c03 += a0 * b3
-					c10 += a1 * b0
-					c11 += a1 * b1
-					c12 += a1 * b2
-					c13 += a1 * b3
-					c20 += a2 * b0
-					c21 += a2 * b1
-					c22 += a2 * b2
-					c23 += a2 * b3
-					c30 += a3 * b0
-					c31 += a3 * b1
-					c32 += a3 * b2
-					c33 += a3 * b3
+	}
+	for q := 0; q < mq; q++ {
+		aq := ap[q*k*4 : (q+1)*k*4]
+		for cq := 0; cq < nq; cq++ {
+			bq := bp[cq*k*4 : (cq+1)*k*4]
+			var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+			for j := 0; j+4 <= len(aq) && j+4 <= len(bq); j += 4 {
+				a := aq[j : j+4 : j+4]
+				bb := bq[j : j+4 : j+4]
+				a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+				b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+				c20 += a2 * b0
+				c21 += a2 * b1
+				c22 += a2 * b2
+				c23 += a2 * b3
+				c30 += a3 * b0
+				c31 += a3 * b1
+				c32 += a3 * b2
+				c33 += a3 * b3
+			}
+			acc := [4][4]float32{
+				{c00, c01, c02, c03},
+				{c10, c11, c12, c13},
+				{c20, c21, c22, c23},
+				{c30, c31, c32, c33},
+			}
+			col := t0 + cq*4
+			nc := min(4, t1-col)
+			for r := 0; r < 4; r++ {
+				row := q*4 + r
+				if row >= m {
+					break
 				}
-				acc := [4][4]float32{
-					{c00, c01, c02, c03},
-					{c10, c11, c12, c13},
-					{c20, c21, c22, c23},
-					{c30, c31, c32, c33},
-				}
-				col := t0 + cq*4
-				nc := min(4, t1-col)
-				for r := 0; r < 4; r++ {
-					row := q*4 + r
-					if row >= m {
-						break
-					}
-					dst := c[row*ldc+col : row*ldc+col+nc]
-					for i := range dst {
-						dst[i] += acc[r][i]
-					}
+				dst := c[row*ldc+col : row*ldc+col+nc]
+				for i := range dst {
+					dst[i] += acc[r][i]
 				}
 			}
 		}

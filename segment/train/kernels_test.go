@@ -82,3 +82,54 @@ func maxRel(got []float32, want []float64) float64 {
 	}
 	return d / m
 }
+
+// TestKernelPathsAgree runs a whole training pass with the pure-Go kernels
+// and, where the CPU has it, the assembly ones: each loss must equal the
+// float64 reference's, and the two gradients may differ only by rounding
+// (FMA and summation order).
+func TestKernelPathsAgree(t *testing.T) {
+	paths := []bool{false}
+	if useAVX2 {
+		paths = append(paths, true)
+	} else {
+		t.Log("CPU without AVX2+FMA: only the pure-Go path runs")
+	}
+	defer func(v bool) { useAVX2 = v }(useAVX2)
+	cfg := Config{Stages: 2, Layers: 3, Channels: 8, Inputs: 5, Classes: 2, Dropout: 0.5}
+	m, err := NewModel(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const T = 600
+	x, y := randomSequence(rand.New(rand.NewPCG(16, 17)), cfg.Inputs, 2, T)
+	loss := DefaultLoss(nil)
+	norm := loss.batchNorm([][]int32{y}, 2)
+	drop := &dropKey{seed: 1}
+	pf := make([]float64, len(m.params))
+	for i, v := range m.params {
+		pf[i] = float64(v)
+	}
+	keep := m.forward(x, T, true, drop, nil).keep
+	want, _, _ := refLoss(m, pf, x, y, T, 0, T, loss, norm, keep, nil)
+	var gs [][]float32
+	for _, avx := range paths {
+		useAVX2 = avx
+		l, g := m.lossAndGrad(x, y, T, 0, T, loss, norm, drop, nil)
+		gs = append(gs, g)
+		t.Logf("avx2=%v: loss %.9g, float64 reference %.9g", avx, l, want)
+		if math.Abs(l-want) > 1e-6*want {
+			t.Errorf("avx2=%v: loss %v, reference %v", avx, l, want)
+		}
+	}
+	if len(gs) == 2 {
+		var gmax float64
+		for _, v := range gs[0] {
+			gmax = math.Max(gmax, math.Abs(float64(v)))
+		}
+		d := maxAbsDiff(gs[0], gs[1]) / gmax
+		t.Logf("gradients of the two paths: relative diff %.3g", d)
+		if d > 1e-5 {
+			t.Errorf("AVX2 and pure-Go gradients differ by %g", d)
+		}
+	}
+}
