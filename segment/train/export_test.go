@@ -73,6 +73,29 @@ func TestExportReference(t *testing.T) {
 	}
 }
 
+// TestPaperModelSize checks the default model against the authors'
+// checkpoint: 176 tensors, 727 176 parameters for 1024-d input
+// (../shared/specs/paper-pipeline.md §4), and its context.
+func TestPaperModelSize(t *testing.T) {
+	m, err := NewModel(DefaultConfig(1024), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.NumParams(); got != 727176 {
+		t.Errorf("%d parameters, want 727176", got)
+	}
+	if got := 2 * len(m.convs); got != 176 {
+		t.Errorf("%d tensors, want 176", got)
+	}
+	if got := m.cfg.Context(); got != 4092 {
+		t.Errorf("context %d frames, want 4·1023", got)
+	}
+	d, err := m.Export().Dims()
+	if err != nil || 2*m.cfg.Context()+1 != d.ReceptiveField() {
+		t.Errorf("context %d vs onnxgraph receptive field %d (%v)", m.cfg.Context(), d.ReceptiveField(), err)
+	}
+}
+
 // maxAbsDiff returns max |a−b|, +Inf when lengths differ or a value is NaN.
 func maxAbsDiff(a, b []float32) float64 {
 	if len(a) != len(b) {

@@ -35,9 +35,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ReceptiveField returns how many frames to each side of a frame reach its
-// last-stage output: S·(2^L − 1).
-func (c Config) ReceptiveField() int { return c.Stages * (1<<c.Layers - 1) }
+// Context returns how many frames to each side of a frame reach its
+// last-stage output: S·(2^L − 1), half of onnxgraph's receptive field
+// minus the frame itself (4092 for the paper's model).
+func (c Config) Context() int { return c.Stages * (1<<c.Layers - 1) }
 
 // conv is one Conv1d inside the flat parameter vector. Weights are stored
 // tap-major, w[(k·out + o)·in + i], so that each tap is a contiguous

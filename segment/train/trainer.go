@@ -97,10 +97,12 @@ type Trainer struct {
 }
 
 // NewTrainer returns a trainer for m with the given loss, Adam learning rate
-// (the paper: 5e-4) and seed for dropout. window > 0 runs the model on
-// windows of that many frames, each extended by the receptive field on both
-// sides, to bound memory: the loss and gradient are those of the whole
-// sequences all the same. 0 runs whole sequences.
+// (the paper: 5e-4) and seed for dropout. A training pass holds about
+// (S·(2L+1)+3)·F·T float32 values, 2 GB for an hour of 25 fps video with the
+// paper's model; window > 0 bounds that by running the model on windows of
+// that many frames, each extended by Config.Context frames on both sides:
+// the loss and gradient are those of the whole sequences all the same. 0
+// runs whole sequences.
 func NewTrainer(m *Model, loss Loss, lr float64, seed uint64, window int) (*Trainer, error) {
 	if err := loss.check(m.cfg.Classes); err != nil {
 		return nil, err
@@ -140,7 +142,7 @@ func (tr *Trainer) Step(batch ...Sequence) (float64, error) {
 		tr.grad = make([]float32, len(tr.model.params))
 	}
 	clear(tr.grad)
-	R := cfg.ReceptiveField()
+	R := cfg.Context()
 	var total float64
 	piece := 0
 	for i := range batch {
