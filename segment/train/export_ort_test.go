@@ -1,0 +1,69 @@
+//go:build cgo
+
+package train
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/signseg/signseg/internal/ortenv"
+	"github.com/signseg/signseg/internal/testenv"
+	"github.com/signseg/signseg/segment/onnxgraph"
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// TestExportORT builds the ONNX model of a trained model and checks that
+// ONNX Runtime's boundary probabilities equal Predict's.
+func TestExportORT(t *testing.T) {
+	if err := ortenv.Init(ortenv.Library{Path: testenv.ORTLibrary(t), Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range exportCases {
+		t.Run(fmt.Sprintf("%dx%dx%d/D=%d/C=%d/T=%d", tc.cfg.Stages, tc.cfg.Layers, tc.cfg.Channels, tc.cfg.Inputs, tc.cfg.Classes, tc.T), func(t *testing.T) {
+			m, x := trainedModel(t, tc.cfg, tc.T)
+			model, err := onnxgraph.BuildMSTCN(m.Export(), onnxgraph.MSTCNOptions{BoundaryClass: tc.class, Logits: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts, err := ort.NewSessionOptions()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer opts.Destroy()
+			s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{onnxgraph.MSTCNInput},
+				[]string{onnxgraph.MSTCNBoundary, onnxgraph.MSTCNLogits}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Destroy()
+			in, err := ort.NewTensor(ort.NewShape(1, int64(tc.cfg.Inputs), int64(tc.T)), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Destroy()
+			outs := make([]ort.Value, 2)
+			if err := s.Run([]ort.Value{in}, outs); err != nil {
+				t.Fatal(err)
+			}
+			defer outs[0].Destroy()
+			defer outs[1].Destroy()
+			got := outs[0].(*ort.Tensor[float32]).GetData()
+			p, err := m.Predict(x, tc.T)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := maxAbsDiff(got, p[tc.class*tc.T:(tc.class+1)*tc.T])
+			t.Logf("ONNX Runtime boundary vs Predict: max abs diff %.3g", d)
+			if d > 1e-5 {
+				t.Errorf("max abs diff %g > 1e-5", d)
+			}
+			var lo, hi float32 = 1, 0
+			for _, v := range got {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			if hi-lo < 1e-3 {
+				t.Errorf("boundary probabilities are flat (%g..%g): the test would prove little", lo, hi)
+			}
+		})
+	}
+}
