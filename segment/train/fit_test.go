@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/signseg/signseg/segment/eval"
 )
 
 // boundaryLabels returns T labels: signs of 6–14 frames separated by
@@ -127,6 +129,22 @@ func TestOverfit(t *testing.T) {
 			t.Logf("%d wrong frames of %d after %d steps; %d boundary runs", wrong, len(pred), step, len(runs(seq.Labels, 1)))
 			if wrong != 0 || !slices.Equal(runs(pred, 1), runs(seq.Labels, 1)) {
 				t.Errorf("model did not overfit: %d wrong frames", wrong)
+			}
+			// The paper's metrics say the same.
+			p, g := make([]int, len(pred)), make([]int, len(pred))
+			for i := range pred {
+				p[i], g[i] = int(pred[i]), int(seq.Labels[i])
+			}
+			v, err := eval.NewVideo("short", p, g, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := eval.Evaluate([]eval.Video{v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.MF1B != 100 || rep.MF1S != 100 {
+				t.Errorf("overfit model: mF1B %.2f, mF1S %.2f; want 100, 100", rep.MF1B, rep.MF1S)
 			}
 		})
 	}
