@@ -51,8 +51,10 @@ func evalCommand() *cli.Command {
 			"--baseline uniform scores the paper's uniform baseline instead of a tier: each stretch of\n" +
 			"reference signing split into as many equal signs as the reference has there.\n\n" +
 			"--plot draws one file's boundary probability (recomputed by running --model on the linked\n" +
-			"video, or --media) with the reference and hypothesis signs underneath, as the metrics see\n" +
-			"them. The model flags only affect this curve, not the tier being scored.",
+			"video, or --media) with the threshold, and the reference and hypothesis signs underneath as\n" +
+			"the metrics see them, over time in seconds, with mF1B and mF1S in the title: PNG (150 dpi),\n" +
+			"SVG or PDF by the file's extension. The model flags only affect this curve, not the tier\n" +
+			"being scored.",
 		Flags: concatFlags([]cli.Flag{
 			&cli.StringFlag{Name: "ref", Usage: "reference tier(s), comma-separated (e.g. RH-IDgloss,LH-IDgloss); required"},
 			&cli.StringFlag{Name: "hyp", Value: "signseg-signs", Usage: "hypothesis tier"},
@@ -63,7 +65,7 @@ func evalCommand() *cli.Command {
 			&cli.IntFlag{Name: "frames-total", Usage: "with --frames video: the video's frame count at --fps, for every file, instead of probing the linked video"},
 			&cli.StringFlag{Name: "baseline", Usage: "score a baseline instead of --hyp: uniform"},
 			&cli.BoolFlag{Name: "json", Usage: "print machine-readable results on stdout"},
-			&cli.StringFlag{Name: "plot", Usage: "draw one file's boundary probability and segments into this .png or .svg file"},
+			&cli.StringFlag{Name: "plot", Usage: "draw one file's boundary probability and segments into this .png (150 dpi), .svg or .pdf file"},
 			&cli.StringFlag{Name: "media", Usage: "with --plot or --frames video: use this video instead of the one the file links"},
 		}, modelFlags()),
 		Action: evalAction,
@@ -172,8 +174,8 @@ func evalSetup(c *cli.Context) (evalOptions, []evalPair, error) {
 		return opt, nil, usagef("eval: give either --media or --frames-total, not both")
 	}
 	if p := c.String("plot"); p != "" {
-		if ext := strings.ToLower(filepath.Ext(p)); ext != ".png" && ext != ".svg" {
-			return opt, nil, usagef("eval: --plot %s: name the file .png or .svg", p)
+		if _, err := plot.FormatOf(p); err != nil {
+			return opt, nil, usagef("eval: --plot %s: name the file .png, .svg or .pdf", p)
 		}
 	}
 	refDir, hypDir := c.String("ref-dir"), c.String("hyp-dir")
@@ -610,15 +612,18 @@ func evalFigure(f evalFile, opt evalOptions) *plot.Figure {
 		}
 		return out
 	}
-	hypLabel := opt.hypTier
+	hypLabel := "hypothesis (" + opt.hypTier + ")"
 	if opt.baseline != "" {
-		hypLabel = opt.baseline
+		hypLabel = opt.baseline + " baseline"
 	}
-	title := fmt.Sprintf("%s: mF1B %.2f, mF1S %.2f", f.Name, f.Report.MF1B, f.Report.MF1S)
+	title := fmt.Sprintf("%s: mF1B %.2f, mF1S %.2f", filepath.Base(f.Name), f.Report.MF1B, f.Report.MF1S)
+	if opt.frames == framesVideo {
+		title += " (whole video)"
+	}
 	return &plot.Figure{
 		Title: title, Frames: f.Frames, FPS: opt.fps, FirstFrame: f.First,
 		Rows: []plot.Row{
-			{Label: strings.Join(opt.refTiers, "+"), Spans: runs(f.Video.GT)},
+			{Label: "reference (" + strings.Join(opt.refTiers, "+") + ")", Spans: runs(f.Video.GT)},
 			{Label: hypLabel, Spans: runs(f.Video.Pred)},
 		},
 	}

@@ -356,7 +356,7 @@ func TestEvalUsageAndErrors(t *testing.T) {
 		{"no files", []string{"eval", "--ref", "gloss"}, 2, "give one or more .eaf files"},
 		{"bad baseline", []string{"eval", "--ref", "gloss", "--baseline", "random", a}, 2, "only baseline is uniform"},
 		{"bad fps", []string{"eval", "--ref", "gloss", "--fps", "0", a}, 2, "--fps"},
-		{"bad plot name", []string{"eval", "--ref", "gloss", "--plot", "x.jpg", a}, 2, ".png or .svg"},
+		{"bad plot name", []string{"eval", "--ref", "gloss", "--plot", "x.jpg", a}, 2, ".png, .svg or .pdf"},
 		{"plot of two files", []string{"eval", "--ref", "gloss", "--plot", "x.png", a, b}, 2, "one file; got 2"},
 		{"media without plot", []string{"eval", "--ref", "gloss", "--media", "v.mp4", a}, 2, "--media is for --plot or --frames video"},
 		{"bad frames", []string{"eval", "--ref", "gloss", "--frames", "all", a}, 2, `--frames "all": give reference`},
@@ -435,12 +435,10 @@ func TestEvalEndToEnd(t *testing.T) {
 	}
 	t.Logf("synthetic video: mF1B %.2f mF1S %.2f (%d reference, %d predicted signs)", r.MF1B, r.MF1S, r.SignsGT, r.SignsPred)
 
-	// The plots: PNG and SVG of the expected size, not blank, with the
+	// The plots: PNG (8 in at 150 dpi), SVG and PDF, not blank, with the
 	// curve and both rows of segments.
-	fig := &plot.Figure{Frames: n - first, FPS: 25, Rows: make([]plot.Row, 2)}
-	wantW, wantH := fig.Size()
-	pngPath, svgPath := filepath.Join(dir, "session.png"), filepath.Join(dir, "session.svg")
-	for _, p := range []string{pngPath, svgPath} {
+	pngPath, svgPath, pdfPath := filepath.Join(dir, "session.png"), filepath.Join(dir, "session.svg"), filepath.Join(dir, "session.pdf")
+	for _, p := range []string{pngPath, svgPath, pdfPath} {
 		stdout, stderr, code := runCLI(t, "eval", "--ref", "gloss", "--plot", p, path)
 		if code != 0 || strings.Contains(stderr, "warning") || !strings.Contains(stdout, "mF1B") {
 			t.Fatalf("--plot %s: exit %d\n%s%s", p, code, stdout, stderr)
@@ -454,33 +452,45 @@ func TestEvalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != wantW || b.Dy() != wantH {
-		t.Fatalf("PNG is %v, want %d×%d", b, wantW, wantH)
+	b := img.Bounds()
+	if b.Dx() != 8*plot.DPI || b.Dy() < 500 || b.Dy() > 800 {
+		t.Fatalf("PNG is %v, want 1200 px wide", b)
 	}
 	counts := map[color.RGBA]int{}
-	for y := range wantH {
-		for x := range wantW {
-			counts[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+	curvePixels := 0
+	cc := plot.CurveColour()
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			counts[c]++
+			if max(absDiff(c.R, cc.R), absDiff(c.G, cc.G), absDiff(c.B, cc.B)) < 30 {
+				curvePixels++
+			}
 		}
 	}
-	if c := counts[plot.CurveColour()]; c < 100 {
-		t.Errorf("the PNG has %d curve pixels", c)
+	if curvePixels < 300 {
+		t.Errorf("the PNG has %d curve pixels", curvePixels)
 	}
 	for row := range 2 {
-		if c := counts[plot.RowColours(row)[0]]; c < 100 {
+		if c := counts[plot.RowColour(row)]; c < 1000 {
 			t.Errorf("the PNG has %d segment pixels in row %d", c, row)
 		}
 	}
-	if bg := counts[color.RGBA{255, 255, 255, 255}]; len(counts) < 6 || wantW*wantH-bg < wantW*wantH/20 {
+	if bg := counts[color.RGBA{255, 255, 255, 255}]; len(counts) < 6 || b.Dx()*b.Dy()-bg < b.Dx()*b.Dy()/20 {
 		t.Fatalf("the PNG looks blank: %d colours, %d background pixels", len(counts), bg)
 	}
 	svg, err := os.ReadFile(svgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(svg, []byte(fmt.Sprintf(`width="%d" height="%d"`, wantW, wantH))) || !bytes.Contains(svg, []byte("<polyline")) ||
-		bytes.Count(svg, []byte("<rect")) != 1+out.Total.SignsRef+out.Total.SignsHyp {
-		t.Fatalf("SVG lacks the size, the curve or the segments:\n%.2000s", svg)
+	style := func(kind string, c color.RGBA) []byte { return []byte(fmt.Sprintf("%s:#%02X%02X%02X", kind, c.R, c.G, c.B)) }
+	// One bar per sign and a legend swatch per row.
+	if !bytes.Contains(svg, style("stroke", cc)) || bytes.Count(svg, style("fill", plot.RowColour(0))) != out.Total.SignsRef+1 ||
+		bytes.Count(svg, style("fill", plot.RowColour(1))) != out.Total.SignsHyp+1 || !bytes.Contains(svg, []byte("time (s)")) {
+		t.Fatalf("SVG lacks the curve, the segments or the time axis:\n%.2000s", svg)
+	}
+	if pdf, err := os.ReadFile(pdfPath); err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 5000 {
+		t.Fatalf("PDF: %d bytes, %v", len(pdf), err)
 	}
 
 	// Without the video the plot has no curve, and says why; a video
@@ -492,7 +502,7 @@ func TestEvalEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "warning: "+path+": plotting without the boundary probability") || !strings.Contains(stdout, "mF1B") {
 		t.Fatalf("--plot without the video: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if svg, _ := os.ReadFile(svgPath); bytes.Contains(svg, []byte("<polyline")) || !bytes.Contains(svg, []byte("<rect")) {
+	if svg, _ := os.ReadFile(svgPath); bytes.Contains(svg, style("stroke", cc)) || !bytes.Contains(svg, style("fill", plot.RowColour(0))) {
 		t.Fatal("the plot without the video has a curve or no segments")
 	}
 	if _, stderr, code := runCLI(t, "eval", "--ref", "gloss", "--plot", svgPath, "--media", filepath.Join(dir, "nope.mp4"), path); code != 1 || !strings.Contains(stderr, "nope.mp4") {
@@ -501,7 +511,7 @@ func TestEvalEndToEnd(t *testing.T) {
 	if _, stderr, code := runCLI(t, "eval", "--ref", "gloss", "--plot", svgPath, "--media", filepath.Join(dir, "moved.mp4"), path); code != 0 || stderr != "" {
 		t.Fatalf("--media: exit %d: %s", code, stderr)
 	}
-	if svg, _ := os.ReadFile(svgPath); !bytes.Contains(svg, []byte("<polyline")) {
+	if svg, _ := os.ReadFile(svgPath); !bytes.Contains(svg, style("stroke", cc)) {
 		t.Fatal("the plot with --media has no curve")
 	}
 }
@@ -787,3 +797,6 @@ func TestEvalProtocols(t *testing.T) {
 	}
 	checkOfficialJSON(t, c.Name+" with TIME_ORIGIN", parseEvalJSON(t, stdout).Total, *c.Official, false)
 }
+
+// absDiff is |a − b|.
+func absDiff(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }
