@@ -483,7 +483,9 @@ func TestEvalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	style := func(kind string, c color.RGBA) []byte { return []byte(fmt.Sprintf("%s:#%02X%02X%02X", kind, c.R, c.G, c.B)) }
+	style := func(kind string, c color.RGBA) []byte {
+		return []byte(fmt.Sprintf("%s:#%02X%02X%02X", kind, c.R, c.G, c.B))
+	}
 	// One bar per sign and a legend swatch per row.
 	if !bytes.Contains(svg, style("stroke", cc)) || bytes.Count(svg, style("fill", plot.RowColour(0))) != out.Total.SignsRef+1 ||
 		bytes.Count(svg, style("fill", plot.RowColour(1))) != out.Total.SignsHyp+1 || !bytes.Contains(svg, []byte("time (s)")) {
