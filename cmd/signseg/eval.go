@@ -414,7 +414,7 @@ func videoFrames(ctx context.Context, doc *eaf.Document, path string, opt evalOp
 	}
 	if video == "" {
 		if rerr != nil {
-			return 0, 0, fmt.Errorf("--frames video needs the video's length: %s; or give it with --frames-total N (frames at --fps), or use --frames reference", oneLine(rerr))
+			return 0, 0, fmt.Errorf("%s; --frames video needs the video's length: give it with --frames-total N (frames at --fps), or use --frames reference", oneLine(rerr))
 		}
 		video = r.Path
 	}
