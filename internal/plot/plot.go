@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -259,13 +260,17 @@ func (f *Figure) draw(c draw.Canvas) (layout, error) {
 	grid.Horizontal.Width, grid.Vertical.Width = vg.Points(0.5), vg.Points(0.5)
 	cp.Add(grid)
 	var thumbs []gplot.Thumbnailer
-	for i, pts := range f.curvePoints(xmin, xmax) {
-		l, err := plotter.NewLine(pts)
+	for i, part := range f.curveParts(xmin, xmax) {
+		l, err := plotter.NewLine(part.pts)
 		if err != nil {
 			return layout{}, fmt.Errorf("plot: %w", err)
 		}
 		l.Color, l.Width = colCurve, vg.Points(1.2)
-		cp.Add(l)
+		if part.band {
+			cp.Add(&band{pts: part.pts, style: l.LineStyle})
+		} else {
+			cp.Add(l)
+		}
 		if i == 0 {
 			thumbs = append(thumbs, l)
 		}
@@ -354,26 +359,36 @@ func (f *Figure) draw(c draw.Canvas) (layout, error) {
 	return layout{curve: cp.DataCanvas(curveC).Rectangle, rows: rp.DataCanvas(rowsC).Rectangle}, nil
 }
 
-// curvePoints returns the curve as lines in seconds, split at NaN values;
-// a frame's value sits at the frame's centre. With more than two frames per
-// point of the data area's width, each column of frames becomes its minimum
-// and maximum, which keeps every peak and keeps vector output small.
-func (f *Figure) curvePoints(xmin, xmax float64) []plotter.XYs {
+// curvePart is a piece of the curve in seconds: a line through its
+// points, or, for a curve with more frames than the figure has room for,
+// a band: the outline of each column's minimum to maximum (the maxima left
+// to right, then the minima back), filled.
+type curvePart struct {
+	pts  plotter.XYs
+	band bool
+}
+
+// curveParts returns the curve split at NaN values; a frame's value sits at
+// the frame's centre. With more than two frames per point of the figure's
+// width, the curve becomes bands of per-column minima and maxima, which
+// keeps every peak, keeps vector output small, and rasterizes fast (a
+// zig-zag line through every column does not).
+func (f *Figure) curveParts(xmin, xmax float64) []curvePart {
 	curve := f.Curve[:min(len(f.Curve), f.Frames)]
-	var lines []plotter.XYs
-	var cur plotter.XYs
-	flush := func() {
-		if len(cur) == 1 { // a single point: a short flat stroke
-			cur = append(cur, plotter.XY{X: cur[0].X + 0.5/f.FPS, Y: cur[0].Y})
-		}
-		if len(cur) > 0 {
-			lines = append(lines, cur)
-		}
-		cur = nil
-	}
+	var parts []curvePart
 	w, _ := f.Size()
 	cols := int(w.Points()) // about one column per point of width
 	if len(curve) <= 2*cols {
+		var cur plotter.XYs
+		flush := func() {
+			if len(cur) == 1 { // a single point: a short flat stroke
+				cur = append(cur, plotter.XY{X: cur[0].X + 0.5/f.FPS, Y: cur[0].Y})
+			}
+			if len(cur) > 0 {
+				parts = append(parts, curvePart{pts: cur})
+			}
+			cur = nil
+		}
 		for i, v := range curve {
 			if math.IsNaN(v) {
 				flush()
@@ -382,26 +397,53 @@ func (f *Figure) curvePoints(xmin, xmax float64) []plotter.XYs {
 			cur = append(cur, plotter.XY{X: f.seconds(float64(i) + 0.5), Y: v})
 		}
 		flush()
-		return lines
+		return parts
+	}
+	var hi, lo plotter.XYs
+	flush := func() {
+		if len(hi) > 0 {
+			band := append(hi, lo...)
+			slices.Reverse(band[len(hi):])
+			parts = append(parts, curvePart{pts: band, band: true})
+		}
+		hi, lo = nil, nil
 	}
 	perCol := float64(f.Frames) / float64(cols)
 	for c := range cols {
 		a, b := int(float64(c)*perCol), min(int(float64(c+1)*perCol), len(curve))
-		lo, hi := math.Inf(1), math.Inf(-1)
+		l, h := math.Inf(1), math.Inf(-1)
 		for _, v := range curve[a:max(a, b)] {
 			if !math.IsNaN(v) {
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
+				l, h = math.Min(l, v), math.Max(h, v)
 			}
 		}
-		if math.IsInf(lo, 1) {
+		if math.IsInf(l, 1) {
 			flush()
 			continue
 		}
 		x := xmin + (float64(c)+0.5)*(xmax-xmin)/float64(cols)
-		cur = append(cur, plotter.XY{X: x, Y: hi}, plotter.XY{X: x, Y: lo})
+		hi, lo = append(hi, plotter.XY{X: x, Y: h}), append(lo, plotter.XY{X: x, Y: l})
 	}
 	flush()
-	return lines
+	return parts
+}
+
+// band draws a curvePart band: filled, and outlined so that a flat
+// stretch still shows as a line.
+type band struct {
+	pts   plotter.XYs
+	style draw.LineStyle
+}
+
+// Plot fills and outlines the band.
+func (b *band) Plot(c draw.Canvas, p *gplot.Plot) {
+	trX, trY := p.Transforms(&c)
+	pts := make([]vg.Point, len(b.pts))
+	for i, q := range b.pts {
+		pts[i] = vg.Point{X: trX(q.X), Y: trY(q.Y)}
+	}
+	c.FillPolygon(b.style.Color, pts)
+	c.StrokeLines(b.style, append(pts, pts[0]))
 }
 
 // rowBars draws one row's spans as bars.
@@ -413,19 +455,39 @@ type rowBars struct {
 }
 
 // Plot draws the bars; touching spans are separated by a thin white line.
+// All bars of the row are one path, and so are the separators: a raster
+// canvas then fills once per row, not once per sign (an hour has
+// thousands).
 func (r *rowBars) Plot(c draw.Canvas, p *gplot.Plot) {
 	trX, trY := p.Transforms(&c)
 	y0, y1 := trY(r.y-barFraction/2), trY(r.y+barFraction/2)
-	edge := draw.LineStyle{Color: color.White, Width: vg.Points(0.6)}
+	var bars, edges vg.Path
 	for _, s := range r.spans {
 		a, b := min(s.Start, r.f.Frames), min(s.End, r.f.Frames)
 		if b <= a {
 			continue
 		}
 		x0, x1 := trX(r.f.seconds(float64(a))), trX(r.f.seconds(float64(b)))
-		pts := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
-		c.FillPolygon(r.colour, pts)
-		c.StrokeLines(edge, []vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}}, []vg.Point{{X: x1, Y: y0}, {X: x1, Y: y1}})
+		bars.Move(vg.Point{X: x0, Y: y0})
+		bars.Line(vg.Point{X: x1, Y: y0})
+		bars.Line(vg.Point{X: x1, Y: y1})
+		bars.Line(vg.Point{X: x0, Y: y1})
+		bars.Close()
+		if x1-x0 >= vg.Points(2) { // narrower bars would turn white
+			for _, x := range []vg.Length{x0, x1} {
+				edges.Move(vg.Point{X: x, Y: y0})
+				edges.Line(vg.Point{X: x, Y: y1})
+			}
+		}
+	}
+	if len(bars) == 0 {
+		return
+	}
+	c.SetColor(r.colour)
+	c.Fill(bars)
+	if len(edges) > 0 {
+		c.SetLineStyle(draw.LineStyle{Color: color.White, Width: vg.Points(0.6)})
+		c.Stroke(edges)
 	}
 }
 

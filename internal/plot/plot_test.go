@@ -257,12 +257,18 @@ func TestSVG(t *testing.T) {
 			t.Errorf("SVG lacks the text %q; texts: %q", want, d.Texts)
 		}
 	}
-	// Bars: one path per span, plus the legend's swatch.
-	if n := d.countStyle(hexFill(RowColour(0))); n != 3+1 {
-		t.Errorf("%d reference paths, want 4", n)
-	}
-	if n := d.countStyle(hexFill(RowColour(1))); n != 2+1 {
-		t.Errorf("%d hypothesis paths, want 3", n)
+	// Bars: one path per row, its spans as subpaths, plus the legend's
+	// swatch.
+	for i, want := range []int{3, 2} {
+		var bars []string
+		for _, p := range d.Paths {
+			if strings.Contains(p.Style, hexFill(RowColour(i))) {
+				bars = append(bars, p.D)
+			}
+		}
+		if len(bars) != 2 || strings.Count(bars[0], "M") != want {
+			t.Errorf("row %d: paths %q, want %d bars and a swatch", i, bars, want)
+		}
 	}
 	c := CurveColour()
 	if n := d.countStyle(fmt.Sprintf("stroke:#%02X%02X%02X", c.R, c.G, c.B)); n != 1+1 {
@@ -337,19 +343,25 @@ func TestCurveDecimationAndGaps(t *testing.T) {
 	}
 	f := &Figure{Frames: n, FPS: 25, Curve: curve}
 	xmin, xmax := f.seconds(0), f.seconds(float64(n))
-	lines := f.curvePoints(xmin, xmax)
-	if len(lines) != 2 {
-		t.Fatalf("%d lines, want 2 (split at the NaN run)", len(lines))
+	parts := f.curveParts(xmin, xmax)
+	if len(parts) != 2 || !parts[0].band || !parts[1].band {
+		t.Fatalf("%d parts, want 2 bands (split at the NaN run)", len(parts))
 	}
 	w, _ := f.Size()
 	points, spike := 0, false
-	for _, l := range lines {
-		points += len(l)
-		for _, p := range l {
-			if p.Y == 1 {
+	for _, part := range parts {
+		points += len(part.pts)
+		// A band is its maxima left to right, then its minima back.
+		h := len(part.pts) / 2
+		for i := range h {
+			hi, lo := part.pts[i], part.pts[len(part.pts)-1-i]
+			if hi.X != lo.X || hi.Y < lo.Y || (i > 0 && hi.X <= part.pts[i-1].X) {
+				t.Fatalf("band point %d: max %v, min %v", i, hi, lo)
+			}
+			if hi.Y == 1 {
 				spike = true
-				if want := 45000.5 / 25; math.Abs(p.X-want) > 2*3600/w.Points() {
-					t.Errorf("spike drawn at %.1f s, want about %.1f s", p.X, want)
+				if want := 45000.5 / 25; math.Abs(hi.X-want) > 2*3600/w.Points() {
+					t.Errorf("spike drawn at %.1f s, want about %.1f s", hi.X, want)
 				}
 			}
 		}
@@ -364,12 +376,19 @@ func TestCurveDecimationAndGaps(t *testing.T) {
 	if buf.Len() > 200_000 {
 		t.Fatalf("SVG of an hour is %d bytes", buf.Len())
 	}
+	// The spike is drawn in the PNG too.
+	img, lay := render(t, f)
+	_, h := f.PixelSize()
+	p := pixels{f: f, lay: lay, height: h}
+	if x, y := p.px(p.frameX(45000.5)), p.py(p.curveY(1)); !findNear(img, x, y, 3, CurveColour()) {
+		t.Errorf("no spike near (%d, %d) in the PNG", x, y)
+	}
 	// A lone value between NaNs becomes a short stroke; a short curve is
 	// drawn point by point at frame centres.
 	f = &Figure{Frames: 4, FPS: 25, Curve: []float64{math.NaN(), 0.5, math.NaN(), 0.25}}
-	lines = f.curvePoints(0, 4.0/25)
-	if len(lines) != 2 || len(lines[0]) != 2 || lines[0][0].X != 1.5/25 || lines[0][1].Y != 0.5 || lines[1][0].X != 3.5/25 {
-		t.Fatalf("lines %v", lines)
+	parts = f.curveParts(0, 4.0/25)
+	if len(parts) != 2 || parts[0].band || len(parts[0].pts) != 2 || parts[0].pts[0].X != 1.5/25 || parts[0].pts[1].Y != 0.5 || parts[1].pts[0].X != 3.5/25 {
+		t.Fatalf("parts %+v", parts)
 	}
 }
 
@@ -388,7 +407,7 @@ func TestNoCurve(t *testing.T) {
 	if strings.Contains(strings.Join(d.Texts, "|"), "P(boundary)|threshold") || len(f.legendLabels()) != 3 {
 		t.Errorf("legend %q: the curve has no entry without a curve", f.legendLabels())
 	}
-	if d.countStyle(hexFill(RowColour(0))) != 4 {
+	if d.countStyle(hexFill(RowColour(0))) != 2 {
 		t.Error("no bars without a curve")
 	}
 }
