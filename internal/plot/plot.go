@@ -7,8 +7,10 @@ package plot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image/color"
 	"io"
 	"math"
@@ -586,8 +588,38 @@ func (f *Figure) Write(w io.Writer, format Format) error {
 	if _, err := f.draw(draw.New(c)); err != nil {
 		return err
 	}
+	if format == PNG {
+		var buf bytes.Buffer
+		if _, err := c.WriteTo(&buf); err != nil {
+			return err
+		}
+		_, err := w.Write(withDPI(buf.Bytes(), DPI))
+		return err
+	}
 	_, err := c.WriteTo(w)
 	return err
+}
+
+// withDPI returns a PNG file with a pHYs chunk after the header saying
+// dpi, so that word processors and LaTeX place the figure at its size in
+// inches. Go's encoder writes IHDR first, always 13 bytes of data.
+func withDPI(png []byte, dpi float64) []byte {
+	const ihdrEnd = 8 + 4 + 4 + 13 + 4 // signature, length, type, data, CRC
+	if len(png) < ihdrEnd || string(png[12:16]) != "IHDR" {
+		return png
+	}
+	ppm := uint32(math.Round(dpi / 0.0254)) // pixels per metre
+	chunk := make([]byte, 0, 21)
+	chunk = binary.BigEndian.AppendUint32(chunk, 9)
+	chunk = append(chunk, "pHYs"...)
+	chunk = binary.BigEndian.AppendUint32(chunk, ppm)
+	chunk = binary.BigEndian.AppendUint32(chunk, ppm)
+	chunk = append(chunk, 1) // unit: metre
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
+	out := make([]byte, 0, len(png)+len(chunk))
+	out = append(out, png[:ihdrEnd]...)
+	out = append(out, chunk...)
+	return append(out, png[ihdrEnd:]...)
 }
 
 // WritePNG draws the figure to w as a PNG image at DPI.

@@ -118,6 +118,10 @@ func TestPNG(t *testing.T) {
 	if err := f.WritePNG(&buf); err != nil {
 		t.Fatal(err)
 	}
+	// 150 dpi = 5906 pixels per metre, in a pHYs chunk right after IHDR.
+	if phys := buf.Bytes()[33:54]; !bytes.Equal(phys[:17], []byte("\x00\x00\x00\x09pHYs\x00\x00\x17\x12\x00\x00\x17\x12\x01")) {
+		t.Errorf("no 150 dpi pHYs chunk after IHDR: % x", phys)
+	}
 	img, err := png.Decode(&buf)
 	if err != nil {
 		t.Fatal(err)
