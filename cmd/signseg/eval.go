@@ -19,6 +19,7 @@ import (
 
 	"github.com/signseg/signseg/eaf"
 	"github.com/signseg/signseg/internal/plot"
+	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment/decode"
 	"github.com/signseg/signseg/segment/eval"
 )
@@ -34,11 +35,19 @@ func evalCommand() *cli.Command {
 			"0.40–0.75) per file and in total, as defined by Renz et al. (ICASSP 2021).\n\n" +
 			"Both tiers become frame labels at --fps as the paper built its ground truth: each\n" +
 			"annotation's start and end frame, and gaps of fewer than 6 frames between annotations, are\n" +
-			"boundaries; several --ref tiers (e.g. both hands) are merged. Each file is scored over the\n" +
-			"frames its reference covers, from the first reference annotation's start to the last one's\n" +
-			"end: a partly annotated video counts only where it was annotated, a tier and a baseline are\n" +
-			"scored on the same frames, and no video is needed. The total sums the counts over files\n" +
-			"(micro-average), as the paper does.\n\n" +
+			"boundaries; several --ref tiers (e.g. both hands) are merged. The total sums the counts over\n" +
+			"files (micro-average), as the paper does.\n\n" +
+			"Which frames count (--frames):\n" +
+			"  reference (default)  the frames the reference covers, from the first reference annotation's\n" +
+			"                       start to the last one's end. For partly annotated files: a video counts\n" +
+			"                       only where it was annotated, and no video is needed.\n" +
+			"  video                the paper's protocol, to compare with published numbers: labels cover the\n" +
+			"                       whole video (frames outside the reference annotations are signs, and\n" +
+			"                       predicted boundaries there count), scored on the frames the paper's model\n" +
+			"                       predicts (8 to N−8 of N; videos under 16 frames are left out). Use it for\n" +
+			"                       fully annotated videos. N comes from the linked video (ffprobe, at\n" +
+			"                       --fps), or --media, or --frames-total N when there is no video.\n" +
+			"The two give different numbers on the same tiers.\n\n" +
 			"acc is the paper's frame accuracy: the share of frames whose label (sign or boundary) equals\n" +
 			"the reference's after each reference boundary is widened by up to a frame on either side, as the\n" +
 			"paper's evaluation widens it for the boundary scores. A 1-frame boundary is thus 3 frames in\n" +
@@ -47,18 +56,22 @@ func evalCommand() *cli.Command {
 			"--baseline uniform scores the paper's uniform baseline instead of a tier: each stretch of\n" +
 			"reference signing split into as many equal signs as the reference has there.\n\n" +
 			"--plot draws one file's boundary probability (recomputed by running --model on the linked\n" +
-			"video, or --media) with the reference and hypothesis signs underneath, as the metrics see\n" +
-			"them. The model flags only affect this curve, not the tier being scored.",
+			"video, or --media) with the threshold, and the reference and hypothesis signs underneath as\n" +
+			"the metrics see them, over time in seconds, with mF1B and mF1S in the title: PNG (150 dpi),\n" +
+			"SVG or PDF by the file's extension. The model flags only affect this curve, not the tier\n" +
+			"being scored.",
 		Flags: concatFlags([]cli.Flag{
 			&cli.StringFlag{Name: "ref", Usage: "reference tier(s), comma-separated (e.g. RH-IDgloss,LH-IDgloss); required"},
 			&cli.StringFlag{Name: "hyp", Value: "signseg-signs", Usage: "hypothesis tier"},
 			&cli.StringFlag{Name: "ref-dir", Usage: "folder of reference EAF files (instead of FILE.eaf...)"},
 			&cli.StringFlag{Name: "hyp-dir", Usage: "folder of hypothesis EAF files with the same names as in --ref-dir"},
 			&cli.Float64Flag{Name: "fps", Value: 25, Usage: "frame rate of the labels (the model's: 25 for the paper)"},
+			&cli.StringFlag{Name: "frames", Value: framesReference, Usage: "frames to score: reference (the reference's extent) or video (the whole video, the paper's protocol)"},
+			&cli.IntFlag{Name: "frames-total", Usage: "with --frames video: the video's frame count at --fps, for every file, instead of probing the linked video"},
 			&cli.StringFlag{Name: "baseline", Usage: "score a baseline instead of --hyp: uniform"},
 			&cli.BoolFlag{Name: "json", Usage: "print machine-readable results on stdout"},
-			&cli.StringFlag{Name: "plot", Usage: "draw one file's boundary probability and segments into this .png or .svg file"},
-			&cli.StringFlag{Name: "media", Usage: "with --plot: use this video instead of the one the file links"},
+			&cli.StringFlag{Name: "plot", Usage: "draw one file's boundary probability and segments into this .png (150 dpi), .svg or .pdf file"},
+			&cli.StringFlag{Name: "media", Usage: "with --plot or --frames video: use this video instead of the one the file links"},
 			mediaDirFlag(),
 		}, modelFlags()),
 		Action: evalAction,
@@ -71,22 +84,43 @@ type evalPair struct {
 	Name, RefPath, HypPath string
 }
 
+// The evaluation protocols (--frames).
+const (
+	framesReference = "reference" // the reference's extent
+	framesVideo     = "video"     // the whole video, as the paper
+)
+
 // evalOptions are the labelling settings of an evaluation.
 type evalOptions struct {
-	refTiers []string
-	hypTier  string
-	baseline string // "" or eval.BaselineUniform
-	fps      float64
+	refTiers    []string
+	hypTier     string
+	baseline    string // "" or eval.BaselineUniform
+	fps         float64
+	frames      string // framesReference or framesVideo
+	framesTotal int    // --frames-total; 0: probe the video
+	media       string // --media
 }
 
 // evalFile is one file's labels and scores.
 type evalFile struct {
 	evalPair
-	First  int // first evaluated frame (at the evaluation's fps, EAF time)
+	First  int // first evaluated frame (at the evaluation's fps, label time)
 	Frames int // evaluated frames, from First
-	Video  eval.Video
-	Report eval.Report
-	hypDoc *eaf.Document // for --plot: the file whose video is shown
+	// VideoFrames is the video's frame count (--frames video), else 0.
+	VideoFrames int
+	// ShiftMS is added to EAF times to get label time: the media's
+	// TIME_ORIGIN with --frames video (labels index the video's frames),
+	// else 0 (labels index EAF time).
+	ShiftMS int64
+	Video   eval.Video
+	Report  eval.Report
+	hypDoc  *eaf.Document // for --plot: the file whose video is shown
+}
+
+// skippedFile is a file that --frames video leaves out, and why.
+type skippedFile struct {
+	File   string `json:"file"`
+	Reason string `json:"reason"`
 }
 
 func evalAction(c *cli.Context) error {
@@ -94,9 +128,12 @@ func evalAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	files, total, err := evaluateFiles(pairs, opt)
+	files, skipped, total, err := evaluateFiles(c.Context, pairs, opt)
 	if err != nil {
 		return err
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s: left out: %s\n", programName, s.File, s.Reason)
 	}
 	if p := c.String("plot"); p != "" {
 		if err := plotFile(c.Context, c, p, files[0], opt); err != nil {
@@ -104,14 +141,15 @@ func evalAction(c *cli.Context) error {
 		}
 	}
 	if c.Bool("json") {
-		return writeEvalJSON(c.App.Writer, files, total, opt)
+		return writeEvalJSON(c.App.Writer, files, skipped, total, opt)
 	}
 	return writeEvalTable(c.App.Writer, files, total)
 }
 
 // evalSetup checks the flags and lists the files.
 func evalSetup(c *cli.Context) (evalOptions, []evalPair, error) {
-	opt := evalOptions{hypTier: c.String("hyp"), baseline: c.String("baseline"), fps: c.Float64("fps")}
+	opt := evalOptions{hypTier: c.String("hyp"), baseline: c.String("baseline"), fps: c.Float64("fps"),
+		frames: c.String("frames"), framesTotal: c.Int("frames-total"), media: c.String("media")}
 	for _, t := range strings.Split(c.String("ref"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			opt.refTiers = append(opt.refTiers, t)
@@ -129,9 +167,21 @@ func evalSetup(c *cli.Context) (evalOptions, []evalPair, error) {
 	if !(opt.fps > 0 && opt.fps <= 1000) {
 		return opt, nil, usagef("eval: --fps %v: give a frame rate between 0 and 1000", opt.fps)
 	}
+	if opt.frames != framesReference && opt.frames != framesVideo {
+		return opt, nil, usagef("eval: --frames %q: give reference (the reference's extent) or video (the whole video, the paper's protocol)", opt.frames)
+	}
+	if c.IsSet("frames-total") && opt.frames != framesVideo {
+		return opt, nil, usagef("eval: --frames-total is for --frames video")
+	}
+	if c.IsSet("frames-total") && opt.framesTotal <= 0 {
+		return opt, nil, usagef("eval: --frames-total %d: give the video's frame count at --fps, a positive number", opt.framesTotal)
+	}
+	if opt.media != "" && opt.framesTotal > 0 && c.String("plot") == "" {
+		return opt, nil, usagef("eval: give either --media or --frames-total, not both")
+	}
 	if p := c.String("plot"); p != "" {
-		if ext := strings.ToLower(filepath.Ext(p)); ext != ".png" && ext != ".svg" {
-			return opt, nil, usagef("eval: --plot %s: name the file .png or .svg", p)
+		if _, err := plot.FormatOf(p); err != nil {
+			return opt, nil, usagef("eval: --plot %s: name the file .png, .svg or .pdf", p)
 		}
 	}
 	refDir, hypDir := c.String("ref-dir"), c.String("hyp-dir")
@@ -161,8 +211,11 @@ func evalSetup(c *cli.Context) (evalOptions, []evalPair, error) {
 	if c.String("plot") != "" && len(pairs) != 1 {
 		return opt, nil, usagef("eval: --plot draws one file; got %d", len(pairs))
 	}
-	if c.String("media") != "" && c.String("plot") == "" {
-		return opt, nil, usagef("eval: --media is for --plot")
+	if opt.media != "" && c.String("plot") == "" && opt.frames != framesVideo {
+		return opt, nil, usagef("eval: --media is for --plot or --frames video")
+	}
+	if opt.media != "" && len(pairs) != 1 {
+		return opt, nil, usagef("eval: --media names the video of one file; got %d files", len(pairs))
 	}
 	if len(mediaDirList(c)) > 0 && c.String("plot") == "" {
 		return opt, nil, usagef("eval: --media-dir is for --plot")
@@ -201,15 +254,24 @@ func dirPairs(refDir, hypDir string) ([]evalPair, error) {
 // evaluateFiles labels and scores each file, and all of them together. The
 // total is computed over the files in name order, so it does not depend on
 // the order they were given in (the means of the side metrics are float
-// sums).
-func evaluateFiles(pairs []evalPair, opt evalOptions) ([]evalFile, eval.Report, error) {
-	files := make([]evalFile, 0, len(pairs))
+// sums). With --frames video, videos too short for the paper's protocol
+// are left out, as the paper does, and listed in skipped.
+func evaluateFiles(ctx context.Context, pairs []evalPair, opt evalOptions) (files []evalFile, skipped []skippedFile, total eval.Report, err error) {
+	files = make([]evalFile, 0, len(pairs))
 	for _, p := range pairs {
-		f, err := evaluateFile(p, opt)
+		f, err := evaluateFile(ctx, p, opt)
+		var short *eval.TooShortError
+		if errors.As(err, &short) {
+			skipped = append(skipped, skippedFile{File: p.Name, Reason: fmt.Sprintf("the video has %d frames; --frames video scores frames %d to N−%d, as the paper, and needs at least %d", short.Frames, eval.VideoLeadFrames, eval.VideoTrailFrames+1, eval.MinVideoFrames)})
+			continue
+		}
 		if err != nil {
-			return nil, eval.Report{}, err
+			return nil, nil, eval.Report{}, err
 		}
 		files = append(files, f)
+	}
+	if len(files) == 0 {
+		return nil, nil, eval.Report{}, fmt.Errorf("%s: %s; no video left to evaluate with --frames video (use --frames reference)", skipped[0].File, skipped[0].Reason)
 	}
 	sorted := slices.Clone(files)
 	sort.SliceStable(sorted, func(i, j int) bool {
@@ -223,15 +285,15 @@ func evaluateFiles(pairs []evalPair, opt evalOptions) ([]evalFile, eval.Report, 
 	for i, f := range sorted {
 		videos[i] = f.Video
 	}
-	total, err := eval.Evaluate(videos)
+	total, err = eval.Evaluate(videos)
 	if err != nil {
-		return nil, eval.Report{}, err
+		return nil, nil, eval.Report{}, err
 	}
-	return files, total, nil
+	return files, skipped, total, nil
 }
 
 // evaluateFile reads the tiers of one pair and scores them.
-func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
+func evaluateFile(ctx context.Context, p evalPair, opt evalOptions) (evalFile, error) {
 	refDoc, err := eaf.ReadFile(p.RefPath)
 	if err != nil {
 		return evalFile{}, err
@@ -262,6 +324,9 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 			return evalFile{}, err
 		}
 	}
+	if opt.frames == framesVideo {
+		return evaluateWholeVideo(ctx, p, opt, refDoc, hypDoc, ref, hyp, what)
+	}
 	// The evaluated frames: the reference's extent (see the command's
 	// description). Labels start at frame 0 and are cut at the range's
 	// start after dilation, as the reference dilates before slicing.
@@ -279,7 +344,7 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 		if len(opt.refTiers) > 1 {
 			what = "reference tiers " + strings.Join(opt.refTiers, ", ") + " have"
 		}
-		return evalFile{}, fmt.Errorf("%s: %s no annotations; nothing to evaluate", p.RefPath, what)
+		return evalFile{}, fmt.Errorf("%s: %s no annotations; nothing to evaluate (with --frames video a file without reference signs can be scored)", p.RefPath, what)
 	}
 	gt, err := eval.FrameLabels(ref, n, opt.fps)
 	if err != nil {
@@ -298,6 +363,79 @@ func evaluateFile(p evalPair, opt evalOptions) (evalFile, error) {
 		return evalFile{}, err
 	}
 	return evalFile{evalPair: p, First: first, Frames: n - first, Video: v, Report: r, hypDoc: hypDoc}, nil
+}
+
+// evaluateWholeVideo scores one file with the paper's protocol: labels
+// over all frames of the video, in media time (EAF time plus the video's
+// TIME_ORIGIN), scored on eval.VideoWindow.
+func evaluateWholeVideo(ctx context.Context, p evalPair, opt evalOptions, refDoc, hypDoc *eaf.Document, ref [][]decode.TimeSpan, hyp []decode.TimeSpan, what string) (evalFile, error) {
+	total, shift, err := videoFrames(ctx, refDoc, p.RefPath, opt)
+	if err != nil {
+		return evalFile{}, err
+	}
+	shifted := func(spans []decode.TimeSpan) []decode.TimeSpan {
+		out := make([]decode.TimeSpan, len(spans))
+		for i, a := range spans {
+			out[i] = decode.TimeSpan{BeginMS: a.BeginMS + shift, EndMS: a.EndMS + shift, Confidence: a.Confidence}
+		}
+		return out
+	}
+	refMedia := make([][]decode.TimeSpan, len(ref))
+	for i, tier := range ref {
+		refMedia[i] = shifted(tier)
+	}
+	gt, err := eval.FrameLabels(refMedia, total, opt.fps)
+	if err != nil {
+		return evalFile{}, fmt.Errorf("%s: reference: %w", p.RefPath, err)
+	}
+	pred, err := eval.FrameLabels([][]decode.TimeSpan{shifted(hyp)}, total, opt.fps)
+	if err != nil {
+		return evalFile{}, fmt.Errorf("%s: %s: %w", p.HypPath, what, err)
+	}
+	v, err := eval.NewWholeVideo(p.Name, pred, gt)
+	if err != nil {
+		return evalFile{}, err
+	}
+	r, err := eval.Evaluate([]eval.Video{v})
+	if err != nil {
+		return evalFile{}, err
+	}
+	first, n := eval.VideoWindow(total)
+	return evalFile{evalPair: p, First: first, Frames: n, VideoFrames: total, ShiftMS: shift, Video: v, Report: r, hypDoc: hypDoc}, nil
+}
+
+// videoFrames returns the frame count at --fps of the video doc links (or
+// --media, or --frames-total) and its TIME_ORIGIN in ms (the first video
+// descriptor's, when the count is given).
+func videoFrames(ctx context.Context, doc *eaf.Document, path string, opt evalOptions) (int, int64, error) {
+	if opt.framesTotal > 0 {
+		for _, md := range doc.Media() {
+			if md.IsVideo() {
+				return opt.framesTotal, md.TimeOrigin, nil
+			}
+		}
+		return opt.framesTotal, 0, nil
+	}
+	video, origin := opt.media, int64(0)
+	r, rerr := doc.ResolveVideo(eaf.ResolveOptions{})
+	if rerr == nil {
+		origin = r.Descriptor.TimeOrigin
+	}
+	if video == "" {
+		if rerr != nil {
+			return 0, 0, fmt.Errorf("%s; --frames video needs the video's length: give it with --frames-total N (frames at --fps), or use --frames reference", oneLine(rerr))
+		}
+		video = r.Path
+	}
+	info, err := media.Probe(ctx, video)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: --frames video needs the video's length: %w", path, err)
+	}
+	n := int(math.Round(info.End().Seconds() * opt.fps))
+	if n <= 0 {
+		return 0, 0, fmt.Errorf("%s: %s: ffprobe gives no duration; give the frame count with --frames-total N", path, video)
+	}
+	return n, origin, nil
 }
 
 // tierSpans returns a tier's annotations as time spans (EAF time).
@@ -351,11 +489,15 @@ func writeEvalTable(w io.Writer, files []evalFile, total eval.Report) error {
 
 // evalJSON is the --json output.
 type evalJSON struct {
+	// Protocol is the --frames setting: "reference" (the reference's
+	// extent) or "video" (the paper's whole-video protocol).
+	Protocol string        `json:"protocol"`
 	FPS      float64       `json:"fps"`
 	RefTiers []string      `json:"ref_tiers"`
 	HypTier  string        `json:"hyp_tier,omitempty"`
 	Baseline string        `json:"baseline,omitempty"`
 	Files    []fileMetrics `json:"files"`
+	Skipped  []skippedFile `json:"skipped,omitempty"` // videos too short for --frames video
 	Total    metricsJSON   `json:"total"`
 }
 
@@ -365,6 +507,8 @@ type fileMetrics struct {
 	RefFile    string `json:"ref_file"`
 	HypFile    string `json:"hyp_file,omitempty"`
 	FirstFrame int    `json:"first_frame"` // the first evaluated frame, at fps
+	// VideoFrames is the video's frame count at fps (--frames video).
+	VideoFrames int `json:"video_frames,omitempty"`
 	metricsJSON
 }
 
@@ -423,13 +567,13 @@ func toMetricsJSON(r eval.Report) metricsJSON {
 	return m
 }
 
-func writeEvalJSON(w io.Writer, files []evalFile, total eval.Report, opt evalOptions) error {
-	out := evalJSON{FPS: opt.fps, RefTiers: opt.refTiers, Baseline: opt.baseline, Total: toMetricsJSON(total)}
+func writeEvalJSON(w io.Writer, files []evalFile, skipped []skippedFile, total eval.Report, opt evalOptions) error {
+	out := evalJSON{Protocol: opt.frames, FPS: opt.fps, RefTiers: opt.refTiers, Baseline: opt.baseline, Skipped: skipped, Total: toMetricsJSON(total)}
 	if opt.baseline == "" {
 		out.HypTier = opt.hypTier
 	}
 	for _, f := range files {
-		fm := fileMetrics{File: f.Name, RefFile: f.RefPath, FirstFrame: f.First, metricsJSON: toMetricsJSON(f.Report)}
+		fm := fileMetrics{File: f.Name, RefFile: f.RefPath, FirstFrame: f.First, VideoFrames: f.VideoFrames, metricsJSON: toMetricsJSON(f.Report)}
 		if opt.baseline == "" {
 			fm.HypFile = f.HypPath
 		}
@@ -458,7 +602,7 @@ func plotFile(ctx context.Context, c *cli.Context, path string, f evalFile, opt 
 	if err != nil {
 		return err
 	}
-	curve, err := e.boundaryCurve(ctx, f.hypDoc, media, dirs, f.First, f.Frames, opt.fps)
+	curve, err := e.boundaryCurve(ctx, f.hypDoc, media, dirs, f.First, f.Frames, opt.fps, f.ShiftMS)
 	switch {
 	case err == nil:
 		fig.Curve, fig.Threshold = curve, *e.seg.Decoding().Threshold
@@ -483,15 +627,18 @@ func evalFigure(f evalFile, opt evalOptions) *plot.Figure {
 		}
 		return out
 	}
-	hypLabel := opt.hypTier
+	hypLabel := "hypothesis (" + opt.hypTier + ")"
 	if opt.baseline != "" {
-		hypLabel = opt.baseline
+		hypLabel = opt.baseline + " baseline"
 	}
-	title := fmt.Sprintf("%s: mF1B %.2f, mF1S %.2f", f.Name, f.Report.MF1B, f.Report.MF1S)
+	title := fmt.Sprintf("%s: mF1B %.2f, mF1S %.2f", filepath.Base(f.Name), f.Report.MF1B, f.Report.MF1S)
+	if opt.frames == framesVideo {
+		title += " (whole video)"
+	}
 	return &plot.Figure{
 		Title: title, Frames: f.Frames, FPS: opt.fps, FirstFrame: f.First,
 		Rows: []plot.Row{
-			{Label: strings.Join(opt.refTiers, "+"), Spans: runs(f.Video.GT)},
+			{Label: "reference (" + strings.Join(opt.refTiers, "+") + ")", Spans: runs(f.Video.GT)},
 			{Label: hypLabel, Spans: runs(f.Video.Pred)},
 		},
 	}
@@ -499,9 +646,10 @@ func evalFigure(f evalFile, opt evalOptions) *plot.Figure {
 
 // boundaryCurve runs the model on the video doc links (or media) and
 // returns its per-frame boundary score resampled onto the evaluated
-// frames first … first+n−1 at fps, in EAF time (media time minus the
-// descriptor's TIME_ORIGIN); frames the video does not cover are NaN.
-func (e *engine) boundaryCurve(ctx context.Context, doc *eaf.Document, media string, dirs *eaf.MediaDirs, first, n int, fps float64) ([]float64, error) {
+// frames first … first+n−1 at fps, in label time: EAF time plus shiftMS
+// (media time is EAF time plus the descriptor's TIME_ORIGIN); frames the
+// video does not cover are NaN.
+func (e *engine) boundaryCurve(ctx context.Context, doc *eaf.Document, media string, dirs *eaf.MediaDirs, first, n int, fps float64, shiftMS int64) ([]float64, error) {
 	var origin int64
 	r, rerr := doc.ResolveVideo(eaf.ResolveOptions{MediaDirs: dirs})
 	rerr = withMediaAdvice(rerr)
@@ -524,7 +672,7 @@ func (e *engine) boundaryCurve(ctx context.Context, doc *eaf.Document, media str
 	}
 	curve := make([]float64, n)
 	for f := range curve {
-		mediaMS := float64(first+f)*1000/fps + float64(origin)
+		mediaMS := float64(first+f)*1000/fps - float64(shiftMS) + float64(origin)
 		i := int(math.Round((mediaMS - res.StartMS) / 1000 * res.FPS))
 		if i >= 0 && i < len(res.Boundary) {
 			curve[f] = float64(res.Boundary[i])

@@ -9,8 +9,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,7 +170,7 @@ func knownFiles(t *testing.T, dir string) (a, b string) {
 func TestEvalKnownNumbers(t *testing.T) {
 	a, b := knownFiles(t, t.TempDir())
 	out := checkTableMatchesJSON(t, "eval", "--ref", "gloss", a, b)
-	if out.FPS != 25 || !reflect.DeepEqual(out.RefTiers, []string{"gloss"}) || out.HypTier != "signseg-signs" || out.Baseline != "" {
+	if out.Protocol != "reference" || out.FPS != 25 || !reflect.DeepEqual(out.RefTiers, []string{"gloss"}) || out.HypTier != "signseg-signs" || out.Baseline != "" {
 		t.Fatalf("settings %+v", out)
 	}
 	type want struct {
@@ -354,9 +356,18 @@ func TestEvalUsageAndErrors(t *testing.T) {
 		{"no files", []string{"eval", "--ref", "gloss"}, 2, "give one or more .eaf files"},
 		{"bad baseline", []string{"eval", "--ref", "gloss", "--baseline", "random", a}, 2, "only baseline is uniform"},
 		{"bad fps", []string{"eval", "--ref", "gloss", "--fps", "0", a}, 2, "--fps"},
-		{"bad plot name", []string{"eval", "--ref", "gloss", "--plot", "x.jpg", a}, 2, ".png or .svg"},
+		{"bad plot name", []string{"eval", "--ref", "gloss", "--plot", "x.jpg", a}, 2, ".png, .svg or .pdf"},
 		{"plot of two files", []string{"eval", "--ref", "gloss", "--plot", "x.png", a, b}, 2, "one file; got 2"},
-		{"media without plot", []string{"eval", "--ref", "gloss", "--media", "v.mp4", a}, 2, "--media is for --plot"},
+		{"media without plot", []string{"eval", "--ref", "gloss", "--media", "v.mp4", a}, 2, "--media is for --plot or --frames video"},
+		{"bad frames", []string{"eval", "--ref", "gloss", "--frames", "all", a}, 2, `--frames "all": give reference`},
+		{"frames-total without video", []string{"eval", "--ref", "gloss", "--frames-total", "100", a}, 2, "--frames-total is for --frames video"},
+		{"frames-total zero", []string{"eval", "--ref", "gloss", "--frames", "video", "--frames-total", "0", a}, 2, "a positive number"},
+		{"media and frames-total", []string{"eval", "--ref", "gloss", "--frames", "video", "--frames-total", "9", "--media", "v.mp4", a}, 2, "not both"},
+		{"media of two files", []string{"eval", "--ref", "gloss", "--frames", "video", "--media", "v.mp4", a, b}, 2, "one file; got 2"},
+		{"video missing", []string{"eval", "--ref", "gloss", "--frames", "video", a}, 1, "a.mp4"},
+		{"video missing: how to go on", []string{"eval", "--ref", "gloss", "--frames", "video", a}, 1, "--frames-total N"},
+		{"media missing", []string{"eval", "--ref", "gloss", "--frames", "video", "--media", filepath.Join(dir, "nope.mp4"), a}, 1, "nope.mp4"},
+		{"help says when to use which", []string{"eval", "--help"}, 0, "to compare with published numbers"},
 		{"hyp-dir alone", []string{"eval", "--ref", "gloss", "--hyp-dir", dir}, 2, "--hyp-dir needs --ref-dir"},
 		{"files and ref-dir", []string{"eval", "--ref", "gloss", "--ref-dir", dir, "--hyp-dir", dir, a}, 2, "not both"},
 		{"ref-dir alone", []string{"eval", "--ref", "gloss", "--ref-dir", dir}, 2, "--ref-dir needs --hyp-dir"},
@@ -424,12 +435,10 @@ func TestEvalEndToEnd(t *testing.T) {
 	}
 	t.Logf("synthetic video: mF1B %.2f mF1S %.2f (%d reference, %d predicted signs)", r.MF1B, r.MF1S, r.SignsGT, r.SignsPred)
 
-	// The plots: PNG and SVG of the expected size, not blank, with the
+	// The plots: PNG (8 in at 150 dpi), SVG and PDF, not blank, with the
 	// curve and both rows of segments.
-	fig := &plot.Figure{Frames: n - first, FPS: 25, Rows: make([]plot.Row, 2)}
-	wantW, wantH := fig.Size()
-	pngPath, svgPath := filepath.Join(dir, "session.png"), filepath.Join(dir, "session.svg")
-	for _, p := range []string{pngPath, svgPath} {
+	pngPath, svgPath, pdfPath := filepath.Join(dir, "session.png"), filepath.Join(dir, "session.svg"), filepath.Join(dir, "session.pdf")
+	for _, p := range []string{pngPath, svgPath, pdfPath} {
 		stdout, stderr, code := runCLI(t, "eval", "--ref", "gloss", "--plot", p, path)
 		if code != 0 || strings.Contains(stderr, "warning") || !strings.Contains(stdout, "mF1B") {
 			t.Fatalf("--plot %s: exit %d\n%s%s", p, code, stdout, stderr)
@@ -443,33 +452,47 @@ func TestEvalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != wantW || b.Dy() != wantH {
-		t.Fatalf("PNG is %v, want %d×%d", b, wantW, wantH)
+	b := img.Bounds()
+	if b.Dx() != 8*plot.DPI || b.Dy() < 500 || b.Dy() > 800 {
+		t.Fatalf("PNG is %v, want 1200 px wide", b)
 	}
 	counts := map[color.RGBA]int{}
-	for y := range wantH {
-		for x := range wantW {
-			counts[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+	curvePixels := 0
+	cc := plot.CurveColour()
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			counts[c]++
+			if max(absDiff(c.R, cc.R), absDiff(c.G, cc.G), absDiff(c.B, cc.B)) < 30 {
+				curvePixels++
+			}
 		}
 	}
-	if c := counts[plot.CurveColour()]; c < 100 {
-		t.Errorf("the PNG has %d curve pixels", c)
+	if curvePixels < 300 {
+		t.Errorf("the PNG has %d curve pixels", curvePixels)
 	}
 	for row := range 2 {
-		if c := counts[plot.RowColours(row)[0]]; c < 100 {
+		if c := counts[plot.RowColour(row)]; c < 1000 {
 			t.Errorf("the PNG has %d segment pixels in row %d", c, row)
 		}
 	}
-	if bg := counts[color.RGBA{255, 255, 255, 255}]; len(counts) < 6 || wantW*wantH-bg < wantW*wantH/20 {
+	if bg := counts[color.RGBA{255, 255, 255, 255}]; len(counts) < 6 || b.Dx()*b.Dy()-bg < b.Dx()*b.Dy()/20 {
 		t.Fatalf("the PNG looks blank: %d colours, %d background pixels", len(counts), bg)
 	}
 	svg, err := os.ReadFile(svgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(svg, []byte(fmt.Sprintf(`width="%d" height="%d"`, wantW, wantH))) || !bytes.Contains(svg, []byte("<polyline")) ||
-		bytes.Count(svg, []byte("<rect")) != 1+out.Total.SignsRef+out.Total.SignsHyp {
-		t.Fatalf("SVG lacks the size, the curve or the segments:\n%.2000s", svg)
+	style := func(kind string, c color.RGBA) []byte {
+		return []byte(fmt.Sprintf("%s:#%02X%02X%02X", kind, c.R, c.G, c.B))
+	}
+	// Per row, one path of bars (a subpath per sign) and a legend swatch.
+	if !bytes.Contains(svg, style("stroke", cc)) || bytes.Count(svg, style("fill", plot.RowColour(0))) != 2 ||
+		bytes.Count(svg, style("fill", plot.RowColour(1))) != 2 || !bytes.Contains(svg, []byte("time (s)")) {
+		t.Fatalf("SVG lacks the curve, the segments or the time axis:\n%.2000s", svg)
+	}
+	if pdf, err := os.ReadFile(pdfPath); err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) || len(pdf) < 5000 {
+		t.Fatalf("PDF: %d bytes, %v", len(pdf), err)
 	}
 
 	// Without the video the plot has no curve, and says why; a video
@@ -481,7 +504,7 @@ func TestEvalEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "warning: "+path+": plotting without the boundary probability") || !strings.Contains(stdout, "mF1B") {
 		t.Fatalf("--plot without the video: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if svg, _ := os.ReadFile(svgPath); bytes.Contains(svg, []byte("<polyline")) || !bytes.Contains(svg, []byte("<rect")) {
+	if svg, _ := os.ReadFile(svgPath); bytes.Contains(svg, style("stroke", cc)) || !bytes.Contains(svg, style("fill", plot.RowColour(0))) {
 		t.Fatal("the plot without the video has a curve or no segments")
 	}
 	if _, stderr, code := runCLI(t, "eval", "--ref", "gloss", "--plot", svgPath, "--media", filepath.Join(dir, "nope.mp4"), path); code != 1 || !strings.Contains(stderr, "nope.mp4") {
@@ -490,7 +513,7 @@ func TestEvalEndToEnd(t *testing.T) {
 	if _, stderr, code := runCLI(t, "eval", "--ref", "gloss", "--plot", svgPath, "--media", filepath.Join(dir, "moved.mp4"), path); code != 0 || stderr != "" {
 		t.Fatalf("--media: exit %d: %s", code, stderr)
 	}
-	if svg, _ := os.ReadFile(svgPath); !bytes.Contains(svg, []byte("<polyline")) {
+	if svg, _ := os.ReadFile(svgPath); !bytes.Contains(svg, style("stroke", cc)) {
 		t.Fatal("the plot with --media has no curve")
 	}
 }
@@ -557,3 +580,248 @@ func TestEvalAccExplained(t *testing.T) {
 		}
 	}
 }
+
+// videoProtocolCase is a case of segment/eval/testdata/video_protocol.json,
+// the authors' evaluation code run on frame labels of whole videos (see
+// scripts/fixtures/eval_video_protocol.py).
+type videoProtocolCase struct {
+	Name          string          `json:"name"`
+	Frames        int             `json:"frames"`
+	Ref           [][][2]int64    `json:"ref"`
+	Hyp           [][2]int64      `json:"hyp"`
+	Official      *officialScores `json:"official"`
+	OfficialError string          `json:"official_error"`
+}
+
+// officialScores are the authors' numbers for one video or all; nil is
+// NaN there.
+type officialScores struct {
+	MF1B       float64    `json:"mf1b"`
+	MF1S       float64    `json:"mf1s"`
+	F1S        [2]float64 `json:"f1s"`
+	Acc        float64    `json:"frame_accuracy"`
+	PrecisionB *float64   `json:"boundary_precision"`
+	RecallB    *float64   `json:"boundary_recall"`
+	IoU        *float64   `json:"mean_iou"`
+	Dist       float64    `json:"mean_boundary_distance"`
+	BTP        []int      `json:"boundary_tp"`
+	BFP        []int      `json:"boundary_fp"`
+	STP        []int      `json:"sign_tp"`
+	SFP        []int      `json:"sign_fp"`
+	Frames     int        `json:"frames"`
+}
+
+func loadVideoProtocolCases(t *testing.T) ([]videoProtocolCase, officialScores) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "segment", "eval", "testdata", "video_protocol.json"))
+	if err != nil {
+		t.Fatalf("committed fixture missing: %v", err)
+	}
+	var f struct {
+		Cases []videoProtocolCase `json:"cases"`
+		Total officialScores      `json:"total"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Cases, f.Total
+}
+
+// writeCase writes a case's tiers into path, EAF times shiftMS earlier:
+// reference tiers gloss and gloss2 (empty unless the case has two),
+// hypothesis signseg-signs.
+func writeCase(t *testing.T, path string, c videoProtocolCase, shiftMS int64) {
+	t.Helper()
+	shift := func(segs [][2]int64) [][2]int64 {
+		out := make([][2]int64, len(segs))
+		for i, s := range segs {
+			out[i] = [2]int64{s[0] - shiftMS, s[1] - shiftMS}
+		}
+		return out
+	}
+	if len(c.Ref) > 2 {
+		t.Fatalf("%s: %d reference tiers", c.Name, len(c.Ref))
+	}
+	ref := append(slices.Clone(c.Ref), nil, nil)
+	writeEAF(t, path, namedTier{"gloss", shift(ref[0])}, namedTier{"gloss2", shift(ref[1])}, namedTier{"signseg-signs", shift(c.Hyp)})
+}
+
+// checkOfficialJSON compares one entry of the --json output with the
+// authors' numbers to 1e-6; their NaN is our 0, and a NaN mean IoU over
+// several videos is not compared (eval leaves such a video out of it).
+func checkOfficialJSON(t *testing.T, name string, m metricsJSON, o officialScores, several bool) {
+	t.Helper()
+	num := func(p *float64) float64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	got := []float64{m.MF1B, m.MF1S, m.F1S50, m.F1S75, m.Acc, m.PrecisionB, m.RecallB, m.Dist}
+	want := []float64{o.MF1B, o.MF1S, o.F1S[0], o.F1S[1], o.Acc, num(o.PrecisionB), num(o.RecallB), o.Dist}
+	if o.IoU != nil || !several {
+		got, want = append(got, m.IoU), append(want, num(o.IoU))
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-6 {
+			t.Errorf("%s: mF1B mF1S F1S@.5 F1S@.75 acc P R dist IoU\n got %v\nwant %v (the authors' code)", name, got, want)
+			break
+		}
+	}
+	var btp, bfp, stp, sfp []int
+	for _, s := range m.BoundaryScores {
+		btp, bfp = append(btp, s.TP), append(bfp, s.FP)
+	}
+	for _, s := range m.SignScores {
+		stp, sfp = append(stp, s.TP), append(sfp, s.FP)
+	}
+	if !reflect.DeepEqual([][]int{btp, bfp, stp, sfp, {m.Frames}}, [][]int{o.BTP, o.BFP, o.STP, o.SFP, {o.Frames}}) {
+		t.Errorf("%s: counts %v %v %v %v frames %d, the authors' code %v %v %v %v frames %d", name, btp, bfp, stp, sfp, m.Frames, o.BTP, o.BFP, o.STP, o.SFP, o.Frames)
+	}
+}
+
+// TestEvalVideoProtocolMatchesOfficial runs eval --frames video through
+// EAF tiers and checks every file's numbers and the micro-averaged total
+// against the authors' evaluation code on the same frame labels (the
+// worked example, predictions outside the reference and at the video's
+// edges, no reference boundaries, predictions everywhere, a single frame,
+// random files). The frame counts come once from --frames-total and once
+// from real videos through ffprobe.
+func TestEvalVideoProtocolMatchesOfficial(t *testing.T) {
+	cases, total := loadVideoProtocolCases(t)
+	dir := t.TempDir()
+	ffmpeg := testenv.Tool(t, "ffmpeg")
+	var paths []string
+	byPath := map[string]videoProtocolCase{}
+	var short, crashed string
+	for i, c := range cases {
+		p := filepath.Join(dir, fmt.Sprintf("c%02d.eaf", i))
+		writeCase(t, p, c, 0)
+		byPath[p] = c
+		const ref = "gloss,gloss2"
+
+		// One file, with the frame count given.
+		stdout, stderr, code := evalCLI(t, "eval", "--json", "--frames", "video", "--frames-total", strconv.Itoa(c.Frames), "--ref", ref, p)
+		switch {
+		case c.Frames < 16:
+			if code != 1 || !strings.Contains(stderr, p+": the video has 12 frames; --frames video scores frames 8 to N−8, as the paper, and needs at least 16; no video left") {
+				t.Fatalf("%s: exit %d: %s", c.Name, code, stderr)
+			}
+			short = p
+		case code != 0:
+			t.Fatalf("%s: exit %d: %s", c.Name, code, stderr)
+		case c.Official == nil:
+			// The authors' code raises on predicted boundaries without
+			// reference ones: each prediction is a false positive.
+			out := parseEvalJSON(t, stdout)
+			m := out.Total
+			if m.BoundariesRef != 0 || m.BoundariesHyp == 0 || m.BoundaryScores[0].FP != m.BoundariesHyp || m.BoundaryScores[3].TP != 0 || m.MF1B != 0 {
+				t.Errorf("%s: %+v", c.Name, m)
+			}
+			crashed = p
+		default:
+			out := parseEvalJSON(t, stdout)
+			if out.Protocol != "video" || out.Files[0].FirstFrame != 8 || out.Files[0].VideoFrames != c.Frames || len(out.Skipped) != 0 {
+				t.Fatalf("%s: settings %+v %+v", c.Name, out, out.Files[0])
+			}
+			checkOfficialJSON(t, c.Name, out.Files[0].metricsJSON, *c.Official, false)
+		}
+
+		// A video of that many frames, linked by the file.
+		video := strings.TrimSuffix(p, ".eaf") + ".mp4"
+		cmd := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=gray:s=32x32:r=25",
+			"-frames:v", strconv.Itoa(c.Frames), "-c:v", "libx264", "-pix_fmt", "yuv420p", video)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg: %v: %s", err, out)
+		}
+		if c.Official != nil || c.Frames < 16 {
+			paths = append(paths, p)
+		}
+	}
+	if short == "" || crashed == "" {
+		t.Fatal("the fixture lacks a too short or a failing case")
+	}
+	// All files at once, frame counts from the videos: each file and the
+	// total as the authors' code gives them; the short video is left out
+	// with a warning.
+	args := append([]string{"eval", "--frames", "video", "--ref", "gloss,gloss2"}, paths...)
+	out := checkTableMatchesJSON(t, args...)
+	if out.Protocol != "video" || len(out.Skipped) != 1 || out.Skipped[0].File != short || len(out.Files) != len(paths)-1 {
+		t.Fatalf("protocol %q, skipped %+v, %d files", out.Protocol, out.Skipped, len(out.Files))
+	}
+	for _, f := range out.Files {
+		c := byPath[f.File]
+		if f.VideoFrames != c.Frames {
+			t.Errorf("%s: ffprobe gives %d frames, want %d", c.Name, f.VideoFrames, c.Frames)
+		}
+		checkOfficialJSON(t, c.Name+" (video)", f.metricsJSON, *c.Official, false)
+	}
+	checkOfficialJSON(t, "total", out.Total, total, true)
+	if _, stderr, _ := evalCLI(t, append([]string{"eval", "--json"}, args[1:]...)...); !strings.Contains(stderr, "warning: "+short+": left out") {
+		t.Errorf("no warning for the short video: %s", stderr)
+	}
+}
+
+// TestEvalProtocols scores the same tiers with both protocols: the
+// reference protocol sees only the reference's extent, the video protocol
+// the whole video, where the hypothesis's signs outside the reference
+// count; the video's TIME_ORIGIN shifts the annotations onto its frames.
+func TestEvalProtocols(t *testing.T) {
+	cases, _ := loadVideoProtocolCases(t)
+	c := cases[1]
+	if c.Name != "predictions outside the reference" || c.Official == nil {
+		t.Fatalf("fixture case 1 is %q", c.Name)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "outside.eaf")
+	writeCase(t, p, c, 0)
+	args := []string{"eval", "--json", "--ref", "gloss,gloss2"}
+	stdout, stderr, code := evalCLI(t, append(args, p)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ref := parseEvalJSON(t, stdout)
+	stdout, stderr, code = evalCLI(t, append(args, "--frames", "video", "--frames-total", "100", p)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	video := parseEvalJSON(t, stdout)
+	// Reference protocol: frames 30–70 (the reference's extent), where
+	// the hypothesis has its boundary runs 35–36, 50–52 (a 1-frame gap
+	// between annotations is a boundary) and 68; the video protocol scores
+	// frames 8–92 and adds the runs 10, 20–22, 75 and 90.
+	if ref.Protocol != "reference" || ref.Files[0].FirstFrame != 30 || ref.Total.Frames != 41 || ref.Files[0].VideoFrames != 0 {
+		t.Errorf("reference protocol: %+v", ref.Files[0])
+	}
+	if video.Protocol != "video" || video.Files[0].FirstFrame != 8 || video.Total.Frames != 85 || video.Files[0].VideoFrames != 100 {
+		t.Errorf("video protocol: %+v", video.Files[0])
+	}
+	if ref.Total.BoundariesHyp != 3 || video.Total.BoundariesHyp != 7 || video.Total.MF1B >= ref.Total.MF1B {
+		t.Errorf("boundaries %d → %d, mF1B %v → %v: the video protocol should add 4 false positives", ref.Total.BoundariesHyp, video.Total.BoundariesHyp, ref.Total.MF1B, video.Total.MF1B)
+	}
+	checkOfficialJSON(t, c.Name, video.Total, *c.Official, false)
+
+	// TIME_ORIGIN 200: the same annotations 200 ms earlier in EAF time
+	// fall on the same frames of the video.
+	shifted := filepath.Join(dir, "shifted.eaf")
+	writeCase(t, shifted, c, 200)
+	data, err := os.ReadFile(shifted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := strings.Replace(string(data), "<MEDIA_DESCRIPTOR ", `<MEDIA_DESCRIPTOR TIME_ORIGIN="200" `, 1)
+	if patched == string(data) {
+		t.Fatal("no MEDIA_DESCRIPTOR to patch")
+	}
+	if err := os.WriteFile(shifted, []byte(patched), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = evalCLI(t, "eval", "--json", "--ref", "gloss,gloss2", "--frames", "video", "--frames-total", "100", shifted)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	checkOfficialJSON(t, c.Name+" with TIME_ORIGIN", parseEvalJSON(t, stdout).Total, *c.Official, false)
+}
+
+// absDiff is |a − b|.
+func absDiff(a, b uint8) int { return max(int(a)-int(b), int(b)-int(a)) }

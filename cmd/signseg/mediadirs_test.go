@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/signseg/signseg/eaf"
+	"github.com/signseg/signseg/internal/plot"
 	"github.com/signseg/signseg/internal/synth"
 	"github.com/signseg/signseg/internal/testenv"
 )
@@ -214,7 +215,8 @@ func TestSegmentAndEvalMediaDir(t *testing.T) {
 		}
 	}
 	// The plot with --media-dir has the model's curve.
-	if data, err := os.ReadFile(svg); err != nil || !strings.Contains(string(data), "<polyline") {
+	cc := plot.CurveColour()
+	if data, err := os.ReadFile(svg); err != nil || !strings.Contains(string(data), fmt.Sprintf("stroke:#%02X%02X%02X", cc.R, cc.G, cc.B)) {
 		t.Fatalf("the plot with --media-dir has no curve (%v)", err)
 	}
 	doc, err := eaf.ReadFile(path)
