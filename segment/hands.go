@@ -17,6 +17,8 @@ import (
 const (
 	// FeaturesKeypoints is the feature kind of body and hand keypoints.
 	FeaturesKeypoints = "keypoints"
+	// KeypointDim is the size of a keypoint feature row.
+	KeypointDim = kpDim
 
 	kpValues    = 4
 	kpPoints    = 75

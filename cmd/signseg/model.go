@@ -77,6 +77,7 @@ func modelCommand() *cli.Command {
 					"      --mstcn models/ms-tcn/mstcn_bslcp_i3d_bslcp.model --name bslcp\n\n" +
 					"The weights are under the datasets' terms: do not share the imported model.",
 				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "slp", Usage: "instead of --i3d and --mstcn: the 2023 pose segmenter's TorchScript model.pth (sign-language-processing/segmentation; see also `model get`)"},
 					&cli.StringFlag{Name: "i3d", Usage: "I3D checkpoint (e.g. i3d_kinetics_bslcp.pth.tar)"},
 					&cli.StringFlag{Name: "mstcn", Usage: "MS-TCN checkpoint (e.g. mstcn_bslcp_i3d_bslcp.model)"},
 					&cli.StringFlag{Name: "name", Usage: "name of the new model (letters, digits, . _ -)"},
@@ -103,6 +104,7 @@ func modelCommand() *cli.Command {
 				OnUsageError: usage,
 			},
 			modelConvertCommand(usage),
+			modelGetCommand(usage, dirFlag),
 		},
 	}
 }
@@ -136,6 +138,19 @@ func fileSHA256(path string) (string, int64, error) {
 func modelImport(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("model import: unexpected argument %q; give the files with --i3d and --mstcn", c.Args().First())
+	}
+	if slp := c.String("slp"); slp != "" {
+		if c.String("i3d") != "" || c.String("mstcn") != "" {
+			return usagef("model import: give either --slp or --i3d and --mstcn")
+		}
+		name := c.String("name")
+		if name == "" {
+			name = slpName
+		}
+		if !validModelName.MatchString(name) {
+			return usagef("model import: --name %q: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+		}
+		return importSLP(c, slp, name, modelCmdDir(c), c.Bool("force"))
 	}
 	for _, f := range []string{"i3d", "mstcn", "name"} {
 		if c.String(f) == "" {
