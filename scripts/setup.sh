@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what signseg needs at run time and in tests:
 #   - the ONNX Runtime 1.24.1 shared library, into lib/ (checked by sha256);
+#   - the MediaPipe Holistic models (npm package @mediapipe/holistic, Apache-2.0),
+#     unpacked into lib/mediapipe/ (checked by sha256); signseg converts them;
 #   - ffmpeg/ffprobe and xmllint from Debian, when missing.
 # Safe to run again: it does only what is missing.
 set -euo pipefail
@@ -10,6 +12,11 @@ ORT_VERSION=1.24.1
 ORT_TGZ_SHA256=57181cf6e6e711b155c5b942d591fd63ded0b5de5c4922d51fd994e7f6ac2772
 ORT_LIB_SHA256=53ef1ac028dd1b05554b8da28d9159eb3876f99868193d2aaa6e67f0243c23d4
 ORT_LIB=lib/libonnxruntime.so.1
+
+# MediaPipe Holistic: the .tflite models, plain and packed (keypoints.md).
+MP_VERSION=0.5.1675471629
+MP_TGZ_SHA256=8a3c0632e40e761e637d020738e96dc54d9bbbd4330ce2b206469fe467fd708b
+MP_DIR=lib/mediapipe/holistic-$MP_VERSION
 
 log() { echo "setup: $*" >&2; }
 
@@ -35,6 +42,29 @@ fetch_ort() {
 	mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_LIB.tmp"
 	mv "$ORT_LIB.tmp" "$ORT_LIB"
 	log "installed $ORT_LIB"
+}
+
+# fetch_mediapipe unpacks the npm tarball into $MP_DIR; the tarball's sha256 is
+# kept in $MP_DIR/.sha256 so a later run checks nothing was swapped.
+fetch_mediapipe() {
+	if [ -f "$MP_DIR/.sha256" ] && [ "$(cat "$MP_DIR/.sha256")" = "$MP_TGZ_SHA256" ] &&
+		[ -f "$MP_DIR/package/holistic_solution_packed_assets.data" ]; then
+		return
+	fi
+	command -v npm >/dev/null || { log "npm is needed to fetch the MediaPipe models: apt-get install -y npm"; exit 1; }
+	log "fetching MediaPipe Holistic $MP_VERSION (npm package @mediapipe/holistic, ~30 MB)"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' RETURN
+	(cd "$tmp" && npm pack "@mediapipe/holistic@$MP_VERSION" --silent >/dev/null)
+	echo "$MP_TGZ_SHA256  $tmp/mediapipe-holistic-$MP_VERSION.tgz" | sha256sum -c --status ||
+		{ log "mediapipe-holistic-$MP_VERSION.tgz: sha256 mismatch"; exit 1; }
+	mkdir -p "$tmp/unpacked"
+	tar xzf "$tmp/mediapipe-holistic-$MP_VERSION.tgz" -C "$tmp/unpacked"
+	echo "$MP_TGZ_SHA256" >"$tmp/unpacked/.sha256"
+	mkdir -p "$(dirname "$MP_DIR")"
+	rm -rf "$MP_DIR"
+	mv "$tmp/unpacked" "$MP_DIR"
+	log "installed $MP_DIR"
 }
 
 install_debian() {
@@ -63,4 +93,5 @@ install_debian() {
 }
 
 fetch_ort
+fetch_mediapipe
 install_debian "${1:-}"
