@@ -168,17 +168,20 @@ func Parse(b []byte) (*File, error) {
 	nc := r.u16("component count")
 	for i := 0; i < nc && r.err == nil; i++ {
 		var c Component
-		c.Name = r.str(fmt.Sprintf("component %d name", i))
-		c.Format = r.str(fmt.Sprintf("component %q format", c.Name))
+		c.Name = r.str("name")
+		c.Format = r.str("format")
 		np, nl, ncol := r.u16("point count"), r.u16("limb count"), r.u16("colour count")
 		for j := 0; j < np && r.err == nil; j++ {
-			c.Points = append(c.Points, r.str(fmt.Sprintf("component %q point %d", c.Name, j)))
+			c.Points = append(c.Points, r.str("point name"))
 		}
 		for j := 0; j < nl && r.err == nil; j++ {
 			c.Limbs = append(c.Limbs, Limb{r.u16("limb"), r.u16("limb")})
 		}
 		for j := 0; j < ncol && r.err == nil; j++ {
 			c.Colors = append(c.Colors, Color{r.u16("colour"), r.u16("colour"), r.u16("colour")})
+		}
+		if r.err != nil {
+			return nil, notPose(fmt.Errorf("header component %d of %d (%q): %w", i+1, nc, c.Name, r.err))
 		}
 		h.Components = append(h.Components, c)
 	}
