@@ -125,3 +125,30 @@ func TestPoseTaggerONNXChecker(t *testing.T) {
 		t.Errorf("onnx checker rejects the pose tagger: %v\n%s", err, out)
 	}
 }
+
+// BenchmarkPoseTagger runs the released model's sizes (225 → 256, LSTM 128
+// per direction) on one minute of keypoints at 25 fps.
+func BenchmarkPoseTagger(b *testing.B) {
+	initORT(b)
+	const T = 1500
+	d := PoseTaggerDims{In: 225, Proj: 256, Hidden: 128, Classes: 3}
+	rng := rand.New(rand.NewPCG(5, 6))
+	w, err := RandomPoseTagger(rng, d, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	model, err := BuildPoseTagger(w, PoseTaggerOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := session(b, model, []string{PoseTaggerInput}, []string{PoseTaggerSign, PoseTaggerSentence}, 1)
+	x := make([]float32, T*d.In)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	b.ResetTimer()
+	for range b.N {
+		runFloat(b, s, ort.NewShape(1, T, int64(d.In)), x, 2)
+	}
+	b.ReportMetric(float64(T)*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
