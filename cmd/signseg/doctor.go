@@ -56,6 +56,8 @@ func doctorCommand() *cli.Command {
 				}
 				line(true, "model", fmt.Sprintf("%s (%s): %s", m.Name, m.Source, m.Description))
 			}
+			ok, detail := poseDoctorLine(c)
+			line(ok, "keypoints", detail)
 			fmt.Fprintf(w, "ok    %-12s %s\n", "models-dir", dir)
 			fmt.Fprintf(w, "ok    %-12s %d (all cores; change with --threads)\n", "threads", runtime.NumCPU())
 			if failed > 0 {

@@ -120,6 +120,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			evalCommand(),
 			elanCommand(),
 			benchCommand(),
+			poseCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
