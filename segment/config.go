@@ -3,6 +3,9 @@ package segment
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/signseg/signseg/segment/decode"
 )
@@ -14,7 +17,7 @@ import (
 // values: MinSignFrames = new(0) turns a model's minimum off, and
 // KeepEdgeBoundaries = new(false) a model's edge boundaries.
 type Decoding struct {
-	// Decoder is DecoderThreshold or DecoderChangepoint.
+	// Decoder is DecoderThreshold, DecoderChangepoint or DecoderHands.
 	Decoder *string `json:"decoder,omitempty"`
 	// Threshold: a frame is a boundary if its score is above it (default 0.5).
 	Threshold *float64 `json:"threshold,omitempty"`
@@ -128,14 +131,15 @@ func (d Decoding) check(hasTemporal bool) error {
 	d = d.withDefaults()
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	switch *d.Decoder {
-	case DecoderThreshold:
-		if !hasTemporal {
-			add(`decoder "threshold" needs a temporal model; this model has none, use "changepoint"`)
+	if _, ok := scorers[*d.Decoder]; !ok {
+		var known []string
+		for name := range scorers {
+			known = append(known, strconv.Quote(name))
 		}
-	case DecoderChangepoint:
-	default:
-		add("decoder %q must be %q or %q", *d.Decoder, DecoderThreshold, DecoderChangepoint)
+		sort.Strings(known)
+		add("decoder %q must be one of %s", *d.Decoder, strings.Join(known, ", "))
+	} else if *d.Decoder == DecoderThreshold && !hasTemporal {
+		add(`decoder "threshold" needs a temporal model; this model has none, use "changepoint"`)
 	}
 	if t := *d.Threshold; !(t > 0 && t < 1) {
 		add("threshold %v must be between 0 and 1", t)

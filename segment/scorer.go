@@ -12,6 +12,7 @@ import (
 const (
 	DecoderThreshold   = "threshold"   // threshold the temporal model's boundary probability
 	DecoderChangepoint = "changepoint" // PELT changepoints on the features
+	DecoderHands       = "hands"       // the keypoint rule of handsScores
 )
 
 // scorer turns a video's features into a boundary score per feature row,
@@ -29,6 +30,7 @@ type scorer interface {
 var scorers = map[string]func(m *Model, dec Decoding, opts Options) (scorer, error){
 	DecoderThreshold:   newThresholdScorer,
 	DecoderChangepoint: newChangepointScorer,
+	DecoderHands:       newHandsScorer,
 }
 
 // changepointScorer finds boundaries by PELT on the features, or on their

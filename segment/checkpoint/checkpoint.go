@@ -8,6 +8,10 @@
 // epoch, arch, state_dict, optimizer); DataParallel's "module." prefix is
 // stripped. Objects of classes that are not needed (NumPy scalars,
 // argparse.Namespace, ...) are read as placeholders and ignored.
+//
+// LoadTorchScript reads TorchScript archives (torch.jit.save) the same
+// way, modules as generic objects; PoseTagger and LoadSLP2023 match them
+// against the 2023 pose segmenter of sign-language-processing/segmentation.
 package checkpoint
 
 import (

@@ -14,8 +14,8 @@ import (
 	"github.com/signseg/signseg/internal/ortenv"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/pose"
-	"github.com/signseg/signseg/segment"
 	"github.com/signseg/signseg/segment/checkpoint"
+	"github.com/signseg/signseg/segment/decode"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -93,11 +93,11 @@ func TestSLPEndToEnd(t *testing.T) {
 			r := meta[c.rec]
 			ds := maxDiff(t, sign, readRaw(t, filepath.Join(td, r.Sign)))
 			dn := maxDiff(t, sent, readRaw(t, filepath.Join(td, r.Sentence)))
-			signs, err := segment.DecodeBIO(segment.BIOProbabilities(sign), segment.SLPSignThresholds())
+			signs, err := decode.DecodeBIO(decode.BIOProbabilities(sign), decode.SLPSignThresholds())
 			if err != nil {
 				t.Fatal(err)
 			}
-			sents, err := segment.DecodeBIO(segment.BIOProbabilities(sent), segment.SLPSentenceThresholds())
+			sents, err := decode.DecodeBIO(decode.BIOProbabilities(sent), decode.SLPSentenceThresholds())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func TestSLPEndToEnd(t *testing.T) {
 	}
 }
 
-func pairs(s []segment.FrameSpan) [][2]int {
+func pairs(s []decode.FrameSpan) [][2]int {
 	out := [][2]int{}
 	for _, x := range s {
 		out = append(out, [2]int{x.Start, x.End})

@@ -1,10 +1,13 @@
 package checkpoint
 
 import (
+	"archive/zip"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,4 +230,72 @@ func TestPoseTaggerMismatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzTorchScriptPickle feeds arbitrary bytes as the data.pkl of the tiny
+// TorchScript archive (its tensors kept): LoadTorchScript must return a
+// module or an error naming the file, never crash or hang.
+func FuzzTorchScriptPickle(f *testing.F) {
+	zr, err := zip.OpenReader(filepath.Join(slpDir, "tiny.pt"))
+	if err != nil {
+		f.Fatalf("committed fixture missing: %v", err)
+	}
+	defer zr.Close()
+	type rec struct {
+		name string
+		data []byte
+	}
+	var recs []rec
+	var pkl []byte
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			f.Fatal(err)
+		}
+		if strings.HasSuffix(zf.Name, "/data.pkl") {
+			pkl = b
+		}
+		recs = append(recs, rec{zf.Name, b})
+	}
+	f.Add(pkl)
+	f.Add(pkl[:len(pkl)/2])
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, r := range recs {
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: r.name, Method: zip.Store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(r.name, "/data.pkl") {
+				_, err = w.Write(data)
+			} else {
+				_, err = w.Write(r.data)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "fuzz.pt")
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sd, err := LoadTorchScript(p)
+		if err != nil {
+			if !strings.Contains(err.Error(), p) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		_, _ = PoseTagger(sd)
+	})
 }

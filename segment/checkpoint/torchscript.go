@@ -165,7 +165,7 @@ func loadScriptStorage(id interface{}, prefix string, records map[string]*zip.Fi
 		return nil, fmt.Errorf("storage %s: no record %sdata/%s in the archive", key, prefix, key)
 	}
 	need := uint64(size) * uint64(storageElemSize(class))
-	if rec.UncompressedSize64 < need {
+	if uint64(size) > rec.UncompressedSize64 || rec.UncompressedSize64 < need { // the first test also keeps need from overflowing
 		return nil, fmt.Errorf("storage %s: record of %d bytes, the model needs %d", key, rec.UncompressedSize64, need)
 	}
 	rc, err := rec.Open()

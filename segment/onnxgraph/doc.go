@@ -1,11 +1,15 @@
 // Package onnxgraph writes ONNX models from Go: a small write-only protobuf
-// encoder with a graph builder (Graph), and the two models signseg builds
+// encoder with a graph builder (Graph), and the models signseg builds
 // itself.
 //
 //   - BuildMSTCN: the paper's multi-stage temporal convolutional network
 //     (features [1,D,T] → boundary probability [1,T]) from weights in
 //     MSTCNWeights, with ReferenceMSTCN, a plain-loop forward pass used to
 //     prove the graph right.
+//   - BuildPoseTagger: the 2023 pose segmenter of sign-language-processing/
+//     segmentation (keypoints [N,T,In] → sign and sentence BIO
+//     log-probabilities [N,T,3]: Linear, bidirectional LSTM, two heads) from
+//     PoseTaggerWeights, with ReferencePoseTagger.
 //   - BuildMotion: the training-free motion feature extractor of the default
 //     model (clips [B,3,3,H,W] → features [B,128]); its features are
 //     documented on BuildMotion. ReferenceMotion computes them in plain Go.

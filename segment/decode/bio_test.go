@@ -1,4 +1,4 @@
-package segment
+package decode
 
 import (
 	"encoding/binary"
@@ -103,7 +103,7 @@ func readF32File(t *testing.T, path string) []float32 {
 // on example.pose the 2 signs SOURCES.md reports (frames 35–58 and 59–92,
 // inclusive: [35,59) and [59,93)).
 func TestDecodeBIOSLPOutputs(t *testing.T) {
-	dir := filepath.Join("checkpoint", "testdata", "slp")
+	dir := filepath.Join("..", "checkpoint", "testdata", "slp")
 	b, err := os.ReadFile(filepath.Join(dir, "slp.json"))
 	if err != nil {
 		t.Fatalf("committed fixture missing (make it with /usr/bin/python3 scripts/fixtures/slp_fixtures.py): %v", err)

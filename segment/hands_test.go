@@ -1,0 +1,123 @@
+package segment
+
+import (
+	"math"
+	"testing"
+
+	"github.com/signseg/signseg/segment/decode"
+)
+
+// signer builds keypoint rows for a synthetic signer at fps: shoulders 100
+// px apart at y 200, hips at y 350 (rest line at y 320), the left hand
+// resting in the lap, and the right hand following path, a list of
+// positions (x, y) with a duration each: the hand moves to each position
+// with a smooth velocity profile and stays until the next one.
+type waypoint struct {
+	x, y float64
+	move float64 // seconds to get there
+	hold float64 // seconds held
+}
+
+func signer(fps float64, path []waypoint) ([]float32, int) {
+	var xs, ys []float64
+	x, y := path[0].x, path[0].y
+	for _, w := range path {
+		n := int(math.Round(w.move * fps))
+		for i := 1; i <= n; i++ {
+			s := (1 - math.Cos(math.Pi*float64(i)/float64(n))) / 2
+			xs = append(xs, x+(w.x-x)*s)
+			ys = append(ys, y+(w.y-y)*s)
+		}
+		x, y = w.x, w.y
+		for range int(math.Round(w.hold * fps)) {
+			xs = append(xs, x)
+			ys = append(ys, y)
+		}
+	}
+	T := len(xs)
+	kp := make([]float32, T*kpDim)
+	set := func(t, i int, x, y float64) {
+		o := (t*kpPoints + i) * kpValues
+		kp[o], kp[o+1], kp[o+3] = float32(x), float32(y), 1
+	}
+	for t := range T {
+		set(t, kpLeftShoulder, 300, 200)
+		set(t, kpRightShoulder, 200, 200)
+		set(t, kpLeftHip, 290, 350)
+		set(t, kpRightHip, 210, 350)
+		set(t, kpLeftWrist, 320, 400)
+		set(t, kpRightWrist, xs[t], ys[t]+10)
+		for i := range kpHandLen {
+			// A fixed hand shape: points fanned out around the wrist.
+			a := float64(i) * 2 * math.Pi / kpHandLen
+			set(t, kpLeftHand+i, 320+10*math.Cos(a), 400+10*math.Sin(a))
+			set(t, kpRightHand+i, xs[t]+10*math.Cos(a), ys[t]+10*math.Sin(a))
+		}
+	}
+	return kp, T
+}
+
+// handsSigns runs the rule with the default decoding, as the Segmenter does.
+func handsSigns(kp []float32, T int, fps float64) []decode.FrameSpan {
+	r := handsScores(kp, T, fps, 0.5)
+	d, err := decode.Probabilities(r.boundary, decode.DefaultOptions())
+	if err != nil {
+		panic(err)
+	}
+	return r.keep(d.Signs, fps)
+}
+
+func TestHandsRule(t *testing.T) {
+	rest := waypoint{x: 250, y: 400, move: 0, hold: 1}
+	down := waypoint{x: 250, y: 400, move: 0.4, hold: 1}
+	tests := []struct {
+		name  string
+		path  []waypoint
+		signs int
+	}{
+		{"three holds: two signs between them", []waypoint{rest, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.4}, down}, 2},
+		{"a single hold is one sign", []waypoint{rest, {230, 250, 0.4, 0.5}, down}, 1},
+		{"hands resting throughout", []waypoint{rest, {260, 390, 0.5, 2}}, 0},
+		{"a hand held still at the chest is resting", []waypoint{{250, 250, 0, 3}}, 0},
+	}
+	for _, fps := range []float64{12, 25, 50} {
+		for _, tc := range tests {
+			kp, T := signer(fps, tc.path)
+			signs := handsSigns(kp, T, fps)
+			if len(signs) != tc.signs {
+				t.Errorf("%g fps, %s: %d signs %+v, want %d", fps, tc.name, len(signs), signs, tc.signs)
+			}
+			for _, s := range signs {
+				if s.Confidence < 0 || s.Confidence > 1 || s.End <= s.Start {
+					t.Errorf("%g fps, %s: bad span %+v", fps, tc.name, s)
+				}
+			}
+		}
+	}
+}
+
+func TestHandsRuleWithoutSigner(t *testing.T) {
+	const T = 50
+	if signs := handsSigns(make([]float32, T*kpDim), T, 25); len(signs) != 0 {
+		t.Fatalf("nobody in view gave signs %+v", signs)
+	}
+	if signs := handsSigns(nil, 0, 25); len(signs) != 0 {
+		t.Fatalf("an empty video gave signs %+v", signs)
+	}
+}
+
+// TestHandsBoundaryAtHold: between two signs the boundary lies in the
+// hold, where the hand stops.
+func TestHandsBoundaryAtHold(t *testing.T) {
+	const fps = 25
+	path := []waypoint{{250, 400, 0, 1}, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.4}, {250, 400, 0.4, 1}}
+	kp, T := signer(fps, path)
+	signs := handsSigns(kp, T, fps)
+	if len(signs) != 2 {
+		t.Fatalf("signs %+v", signs)
+	}
+	// The second hold runs from 1+0.4+0.4+0.4 = 2.2 s to 2.6 s.
+	if cut := float64(signs[1].Start) / fps; cut < 2.2 || cut > 2.6 {
+		t.Errorf("boundary at %.2f s, want inside the hold 2.2–2.6 s", cut)
+	}
+}
