@@ -44,15 +44,16 @@ fetch_ort() {
 	log "installed $ORT_LIB"
 }
 
-# fetch_mediapipe unpacks the npm tarball into $MP_DIR; the tarball's sha256 is
-# kept in $MP_DIR/.sha256 so a later run checks nothing was swapped.
+# fetch_mediapipe unpacks the npm tarball into $MP_DIR. The tarball's sha256 is
+# checked; the sums of the files unpacked from it are kept in
+# $MP_DIR/.files.sha256, so a later run re-checks the files, not just a marker.
 fetch_mediapipe() {
-	if [ -f "$MP_DIR/.sha256" ] && [ "$(cat "$MP_DIR/.sha256")" = "$MP_TGZ_SHA256" ] &&
-		[ -f "$MP_DIR/package/holistic_solution_packed_assets.data" ]; then
+	if [ -f "$MP_DIR/.tgz.sha256" ] && [ "$(cat "$MP_DIR/.tgz.sha256")" = "$MP_TGZ_SHA256" ] &&
+		[ -f "$MP_DIR/.files.sha256" ] && (cd "$MP_DIR" && sha256sum -c --status .files.sha256); then
 		return
 	fi
 	command -v npm >/dev/null || { log "npm is needed to fetch the MediaPipe models: apt-get install -y npm"; exit 1; }
-	log "fetching MediaPipe Holistic $MP_VERSION (npm package @mediapipe/holistic, ~30 MB)"
+	log "fetching MediaPipe Holistic $MP_VERSION (npm package @mediapipe/holistic)"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' RETURN
 	(cd "$tmp" && npm pack "@mediapipe/holistic@$MP_VERSION" --silent >/dev/null)
@@ -60,7 +61,8 @@ fetch_mediapipe() {
 		{ log "mediapipe-holistic-$MP_VERSION.tgz: sha256 mismatch"; exit 1; }
 	mkdir -p "$tmp/unpacked"
 	tar xzf "$tmp/mediapipe-holistic-$MP_VERSION.tgz" -C "$tmp/unpacked"
-	echo "$MP_TGZ_SHA256" >"$tmp/unpacked/.sha256"
+	(cd "$tmp/unpacked" && find package -type f | LC_ALL=C sort | xargs sha256sum >.files.sha256)
+	echo "$MP_TGZ_SHA256" >"$tmp/unpacked/.tgz.sha256"
 	mkdir -p "$(dirname "$MP_DIR")"
 	rm -rf "$MP_DIR"
 	mv "$tmp/unpacked" "$MP_DIR"

@@ -104,6 +104,7 @@ func modelCommand() *cli.Command {
 				Action:       modelInfo,
 				OnUsageError: usage,
 			},
+			modelConvertCommand(usage),
 		},
 	}
 }

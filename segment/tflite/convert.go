@@ -466,7 +466,9 @@ func (c *converter) add(op *Operator) error {
 		a, b = b, a // addition commutes; keep the constant second
 	}
 	var x, y string
-	useNCHW := len(a.shape) == 4 && a.nchw != "" && (b.k != nil || len(b.shape) == 4)
+	// Stay in NCHW when either operand already is (a residual connection);
+	// a constant is re-laid to broadcast the same way.
+	useNCHW := len(a.shape) == 4 && (a.nchw != "" || b.nchw != "") && (b.k != nil || len(b.shape) == 4)
 	if useNCHW {
 		if x, err = c.nchw(a); err != nil {
 			return err
@@ -899,11 +901,10 @@ func (c *converter) depthToSpace(op *Operator) error {
 }
 
 func (c *converter) dequantize(op *Operator) error {
-	idx := op.Inputs[0]
-	if idx < 0 {
-		return fmt.Errorf("input 0 is missing")
+	if len(op.Inputs) != 1 || op.Inputs[0] < 0 {
+		return fmt.Errorf("want one input")
 	}
-	t := &c.m.Tensors[idx]
+	t := &c.m.Tensors[op.Inputs[0]]
 	v, err := c.input(op, 0)
 	if err != nil {
 		return err
@@ -916,8 +917,8 @@ func (c *converter) dequantize(op *Operator) error {
 }
 
 func (c *converter) densify(op *Operator) error {
-	if len(op.Inputs) != 1 || op.Inputs[0] < 0 {
-		return fmt.Errorf("want one input")
+	if len(op.Inputs) != 1 || op.Inputs[0] < 0 || len(op.Outputs) != 1 {
+		return fmt.Errorf("want one input and one output")
 	}
 	t := &c.m.Tensors[op.Inputs[0]]
 	if t.Sparsity == nil || t.Data == nil {
@@ -928,7 +929,7 @@ func (c *converter) densify(op *Operator) error {
 		return err
 	}
 	out := c.m.Tensors[op.Outputs[0]]
-	if len(op.Outputs) != 1 || out.Type != t.Type || !slices.Equal(out.Shape, t.Shape) {
+	if out.Type != t.Type || !slices.Equal(out.Shape, t.Shape) {
 		return fmt.Errorf("output %q does not match the sparse input", out.Name)
 	}
 	idx := op.Outputs[0]

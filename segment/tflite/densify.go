@@ -101,6 +101,10 @@ func densify(t *Tensor) (*constant, error) {
 	}
 	nvals := len(t.Data) / es
 	total := numElements(t.Shape)
+	// A tiny file must not make the converter allocate a huge tensor.
+	if total > 1<<20 && total/64 > nvals {
+		return nil, bad("%d stored values for %d elements is implausibly sparse", nvals, total)
+	}
 	// Dense levels are walked exhaustively: bound their product so a corrupt
 	// file cannot make the walk run for ever.
 	prod := 1

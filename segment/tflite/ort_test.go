@@ -16,8 +16,13 @@ func initORT(tb testing.TB) {
 	}
 }
 
+// noSpinning turns off ONNX Runtime's busy-waiting between runs.
+func noSpinning(o *ort.SessionOptions) error {
+	return o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0")
+}
+
 // session opens an ONNX model with threads intra-op threads.
-func session(tb testing.TB, model []byte, in, out []string, threads int) *ort.DynamicAdvancedSession {
+func session(tb testing.TB, model []byte, in, out []string, threads int, extra ...func(*ort.SessionOptions) error) *ort.DynamicAdvancedSession {
 	tb.Helper()
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
@@ -29,6 +34,11 @@ func session(tb testing.TB, model []byte, in, out []string, threads int) *ort.Dy
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
 		tb.Fatal(err)
+	}
+	for _, f := range extra {
+		if err := f(opts); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, in, out, opts)
 	if err != nil {
