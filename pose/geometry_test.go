@@ -19,8 +19,8 @@ func TestPoseDetectionAnchors(t *testing.T) {
 	}{
 		{0, 0.5 / 28, 0.5 / 28}, {1, 0.5 / 28, 0.5 / 28}, // two anchors per cell on the stride-8 map
 		{2, 1.5 / 28, 0.5 / 28},
-		{1567, 27.5 / 28, 27.5 / 28}, // last of 28·28·2
-		{1568, 0.5 / 14, 0.5 / 14},   // first of the stride-16 map
+		{1567, 27.5 / 28, 27.5 / 28},                                       // last of 28·28·2
+		{1568, 0.5 / 14, 0.5 / 14},                                         // first of the stride-16 map
 		{1568 + 392, 0.5 / 7, 0.5 / 7}, {1568 + 392 + 5, 0.5 / 7, 0.5 / 7}, // six per cell on the shared stride-32 map
 		{1568 + 392 + 6, 1.5 / 7, 0.5 / 7},
 		{2253, 6.5 / 7, 6.5 / 7},
