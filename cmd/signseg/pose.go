@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,6 +47,9 @@ func poseCommand() *cli.Command {
 			if c.Int("threads") < 0 {
 				return usagef("pose: --threads must be ≥ 0")
 			}
+			if k := c.Int("complexity"); k < pose.ComplexityLite || k > pose.ComplexityHeavy {
+				return usagef("pose: --complexity %d: use 0 (lite), 1 (full) or 2 (heavy)", k)
+			}
 			if _, err := initRuntime(c); err != nil {
 				return err
 			}
@@ -57,10 +59,7 @@ func poseCommand() *cli.Command {
 			}
 			models, err := pose.LoadModels(poseModelsDir(c), mediaPipeDir(c), c.Int("complexity"))
 			if err != nil {
-				if errors.Is(err, pose.ErrNoModels) {
-					return err
-				}
-				return usageError{err}
+				return err
 			}
 			tr, err := pose.NewTracker(models, pose.Options{Threads: c.Int("threads"), NoSmoothing: c.Bool("no-smoothing")})
 			if err != nil {
@@ -154,6 +153,9 @@ func poseModelsDir(c *cli.Context) string {
 func mediaPipeDir(c *cli.Context) string {
 	if d := c.String("mediapipe"); d != "" {
 		return d
+	}
+	if d := os.Getenv(envMediaPipe); d != "" {
+		return d // doctor has no --mediapipe flag
 	}
 	cands := []string{tflite.HolisticDir}
 	if exe, err := os.Executable(); err == nil {
