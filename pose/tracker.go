@@ -105,6 +105,40 @@ type handTrack struct {
 // one video, in order, keeping the tracking state between frames. It is
 // not safe for concurrent use; use one Tracker per video (Reset between
 // videos).
+//
+// Per frame, as holistic_landmark_cpu.pbtxt (npm @mediapipe/holistic
+// 0.5.1675471629, model complexity 1, smooth_landmarks on): without a
+// track, pose_detection on the letterboxed frame (224², range [−1,1], zero
+// border; 2254 anchors, sigmoid score ≥ 0.5, weighted NMS at IoU 0.3), the
+// first detection's keypoints 0→1 giving a square ROI (side 2·|kp1−kp0|,
+// rotated so that hips→head points up, ×1.25); the pose landmark model on
+// the ROI warped to 256² ([0,1], replicated border); pose flag > 0.5 or the
+// track is lost; landmarks refined by the heatmap (7×7) and projected back;
+// PoseLandmarkFiltering (one-euro, visibility low-pass); the next ROI from
+// the two auxiliary landmarks the same way. Per hand, gated by the pose
+// wrist's visibility > 0.1: a ROI from the pose wrist, index and pinky
+// (centre at (2·index+pinky)/3, side 2·|middle−wrist|, ×2.7, shifted up
+// 0.1), hand_recrop on it (256²) giving a new ROI (two points, target
+// −90°, shifted up 0.1), replaced by the previous frame's hand ROI while
+// RoiTrackingCalculator's checks hold, hand_landmark_full on it (224²),
+// presence > 0.5, and the next hand ROI from the palm landmarks (×2,
+// shifted up 0.1).
+//
+// Deviations from MediaPipe, all small:
+//   - When the track is lost, pose detection runs on the same frame
+//     (MediaPipe outputs nothing for it and detects on the next one).
+//   - Warps interpolate in float32 (OpenCV's warpPerspective interpolates
+//     8-bit pixels with 1/32-pixel fixed-point weights and rounds them).
+//   - Frames are RGB from ffmpeg's YUV conversion, resampled by ffmpeg's
+//     fps filter to the nominal rate, and the filters run at MediaPipe's
+//     Python API's fixed 30 Hz (it stamps frame i at i/30 s).
+//   - hand_landmarks_from_pose_to_recrop_roi.pbtxt (×2.7, shift −0.1) and
+//     hand_tracking.pbtxt (rotation 40°, translation 0.2, scale 0.4, margin
+//     −0.1) were not readable in the sources at hand: their values are the
+//     published ones as remembered and RoiTrackingCalculator's documented
+//     example, not checked against the binary graph.
+//   - Face landmarks, world landmarks and the segmentation mask are not
+//     computed (the segmenters do not use them).
 type Tracker struct {
 	det, lm, recrop, hand *ortsession.Session
 	anchors               []anchor
