@@ -124,6 +124,9 @@ type handTrack struct {
 // presence > 0.5, and the next hand ROI from the palm landmarks (×2,
 // shifted up 0.1).
 //
+// The numbers are checked against the graph configurations compiled into
+// the package's holistic_solution_simd_wasm_bin.wasm (TestGraphParameters).
+//
 // Deviations from MediaPipe, all small:
 //   - When the track is lost, pose detection runs on the same frame
 //     (MediaPipe outputs nothing for it and detects on the next one).
@@ -132,11 +135,6 @@ type handTrack struct {
 //   - Frames are RGB from ffmpeg's YUV conversion, resampled by ffmpeg's
 //     fps filter to the nominal rate, and the filters run at MediaPipe's
 //     Python API's fixed 30 Hz (it stamps frame i at i/30 s).
-//   - hand_landmarks_from_pose_to_recrop_roi.pbtxt (×2.7, shift −0.1) and
-//     hand_tracking.pbtxt (rotation 40°, translation 0.2, scale 0.4, margin
-//     −0.1) were not readable in the sources at hand: their values are the
-//     published ones as remembered and RoiTrackingCalculator's documented
-//     example, not checked against the binary graph.
 //   - Face landmarks, world landmarks and the segmentation mask are not
 //     computed (the segmenters do not use them).
 type Tracker struct {
