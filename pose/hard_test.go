@@ -202,3 +202,38 @@ func TestHardVideo(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelineSameKeypoints: TrackVideo with Options.Pipeline gives the
+// keypoints of the plain loop, frame by frame, in order.
+func TestPipelineSameKeypoints(t *testing.T) {
+	src := filepath.Join(testenv.SharedDir(t, "media"), "demo-bsl-5s.mp4")
+	clip := derive(t, filepath.Join(t.TempDir(), "clip.mp4"), "-i", src, "-t", "1.6", "-an")
+	tools, err := media.FindTools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(pipeline bool) []Frame {
+		tr, err := NewTracker(testModels(t), Options{Threads: 1, Pipeline: pipeline})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		var out []Frame
+		if _, err := TrackVideo(context.Background(), tools, clip, tr, func(_ media.RGBFrame, f Frame) error {
+			out = append(out, f)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b := run(false), run(true)
+	if len(a) != len(b) || len(a) < 35 {
+		t.Fatalf("%d frames plain, %d pipelined", len(a), len(b))
+	}
+	for i := range a {
+		if b[i].Index != i || a[i] != b[i] {
+			t.Fatalf("frame %d differs: plain %+v\npipelined %+v", i, a[i].Pose[0], b[i].Pose[0])
+		}
+	}
+}

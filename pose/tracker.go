@@ -3,6 +3,7 @@ package pose
 import (
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/signseg/signseg/internal/ortsession"
@@ -51,6 +52,11 @@ type Options struct {
 	// NoSmoothing turns off the landmark filters of MediaPipe's
 	// PoseLandmarkFiltering (Holistic smooths by default).
 	NoSmoothing bool
+	// Pipeline makes TrackVideo find the hands of frame i while the pose
+	// of frame i+1 is found, in two goroutines (each model still uses
+	// Threads threads): with Threads 1 it keeps two cores busy. The
+	// keypoints are the same.
+	Pipeline bool
 }
 
 // Thresholds and scales of MediaPipe Holistic's graph (see geometry.go for
@@ -84,9 +90,12 @@ const (
 type Stats struct {
 	Time map[string]time.Duration
 	Runs map[string]int
+	mu   sync.Mutex // the two stages of TrackVideo's pipeline both add
 }
 
 func (s *Stats) add(stage string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.Time == nil {
 		s.Time, s.Runs = map[string]time.Duration{}, map[string]int{}
 	}
@@ -148,7 +157,8 @@ type Tracker struct {
 	filters    *poseFilters
 	Stats      Stats
 	bufDet     []float32
-	buf256     []float32
+	buf256     []float32 // pose landmark input
+	bufRecrop  []float32 // hand_recrop input (its own: the stages may run at once)
 	buf224     []float32
 	lastTimeMs float64
 }
@@ -159,7 +169,7 @@ func NewTracker(m *Models, opt Options) (*Tracker, error) {
 	so := opt.Session
 	so.Threads = opt.Threads
 	t := &Tracker{anchors: poseDetectionAnchors(), opt: opt,
-		bufDet: make([]float32, 224*224*3), buf256: make([]float32, 256*256*3), buf224: make([]float32, 224*224*3)}
+		bufDet: make([]float32, 224*224*3), buf256: make([]float32, 256*256*3), bufRecrop: make([]float32, 256*256*3), buf224: make([]float32, 224*224*3)}
 	var err error
 	open := func(name string, b []byte, outs []string) *ortsession.Session {
 		if err != nil {
@@ -201,12 +211,23 @@ func (t *Tracker) Reset() {
 // Process finds the keypoints of the next frame of the video. Frames must
 // come in order; their size may change (the state is then reset).
 func (t *Tracker) Process(f media.RGBFrame) (Frame, error) {
+	out, err := t.processPose(f)
+	if err != nil {
+		return out, err
+	}
+	return out, t.processHands(f, &out)
+}
+
+// processPose is the pose stage of Process: it touches only the pose
+// state, so that it may run for frame i+1 while processHands runs for
+// frame i.
+func (t *Tracker) processPose(f media.RGBFrame) (Frame, error) {
 	out := Frame{Index: f.Index, TimeMs: f.TimeMs}
 	if f.Width <= 0 || f.Height <= 0 || len(f.Pix) < f.Width*f.Height*3 {
 		return out, fmt.Errorf("frame %d: %dx%d with %d bytes", f.Index, f.Width, f.Height, len(f.Pix))
 	}
 	if t.tracking && (f.TimeMs <= t.lastTimeMs) {
-		t.Reset()
+		t.tracking = false
 	}
 	t.lastTimeMs = f.TimeMs
 	found := false
@@ -238,20 +259,28 @@ func (t *Tracker) Process(f media.RGBFrame) (Frame, error) {
 	}
 	if !found {
 		t.tracking = false
-		t.hands = [2]handTrack{}
 		return Frame{Index: f.Index, TimeMs: f.TimeMs, Detected: out.Detected}, nil
 	}
 	out.Signer = true
+	return out, nil
+}
+
+// processHands is the hand stage of Process, on the pose stage's output.
+func (t *Tracker) processHands(f media.RGBFrame, out *Frame) error {
+	if !out.Signer {
+		t.hands = [2]handTrack{}
+		return nil
+	}
 	for side, idx := range [2][3]int{{15, 17, 19}, {16, 18, 20}} {
 		h := &out.Left
 		if side == 1 {
 			h = &out.Right
 		}
-		if err := t.handLandmarks(f, &out, idx, &t.hands[side], h); err != nil {
-			return out, err
+		if err := t.handLandmarks(f, out, idx, &t.hands[side], h); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // detect runs pose detection on the letterboxed frame and returns the pose
@@ -367,10 +396,10 @@ func (t *Tracker) handLandmarks(f media.RGBFrame, fr *Frame, idx [3]int, tr *han
 		return nil
 	}
 	roi = roi.fitAspect(256, 256)
-	warp(t.buf256, f.Pix, f.Width, f.Height, roi, 256, 256, 0, 1, borderReplicate)
+	warp(t.bufRecrop, f.Pix, f.Width, f.Height, roi, 256, 256, 0, 1, borderReplicate)
 	t.Stats.add(StageGeometry, time.Since(start))
 	start = time.Now()
-	outs, err := t.recrop.Run(ortsession.Tensor{Data: t.buf256, Shape: []int64{1, 256, 256, 3}})
+	outs, err := t.recrop.Run(ortsession.Tensor{Data: t.bufRecrop, Shape: []int64{1, 256, 256, 3}})
 	if err != nil {
 		return err
 	}
