@@ -33,7 +33,7 @@ func poseCommand() *cli.Command {
 			&cli.StringFlag{Name: "overlay", Usage: "write the video with the skeletons drawn to this .mp4 (one video only)"},
 			&cli.StringFlag{Name: "mediapipe", Usage: "the package/ folder of the unpacked npm package @mediapipe/holistic (default: $" + envMediaPipe + ", else " + tflite.HolisticDir + " in the working directory or next to the binary)", EnvVars: []string{envMediaPipe}},
 			&cli.IntFlag{Name: "complexity", Value: pose.ComplexityFull, Usage: "pose landmark model: 0 lite, 1 full (Holistic's default), 2 heavy"},
-			&cli.IntFlag{Name: "threads", Usage: "CPU threads per model (default: all cores)"},
+			&cli.IntFlag{Name: "threads", Usage: "CPU threads in all (default: all cores); the pose and hand stages run side by side, each with half"},
 			&cli.BoolFlag{Name: "no-smoothing", Usage: "turn off MediaPipe's landmark smoothing"},
 		},
 		Action: func(c *cli.Context) error {
@@ -61,7 +61,13 @@ func poseCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			tr, err := pose.NewTracker(models, pose.Options{Threads: c.Int("threads"), NoSmoothing: c.Bool("no-smoothing")})
+			// Two stages in parallel (pose of frame i+1, hands of frame i)
+			// share the threads: --threads 2 runs each model on one.
+			opt := pose.Options{Threads: c.Int("threads"), NoSmoothing: c.Bool("no-smoothing"), Pipeline: c.Int("threads") != 1}
+			if opt.Threads > 1 {
+				opt.Threads /= 2
+			}
+			tr, err := pose.NewTracker(models, opt)
 			if err != nil {
 				return err
 			}
