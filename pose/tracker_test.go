@@ -12,7 +12,6 @@ import (
 	"github.com/signseg/signseg/internal/ortenv"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/media"
-	"github.com/signseg/signseg/segment/tflite"
 )
 
 var (
@@ -72,5 +71,3 @@ func runVideo(t testing.TB, path string, opt Options) ([]Frame, *media.Info) {
 	}
 	return frames, s.Info()
 }
-
-var _ = tflite.HolisticVersion
