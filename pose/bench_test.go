@@ -15,7 +15,8 @@ import (
 // BenchmarkHolistic measures the whole keypoint pipeline, decoding
 // included, on the 640×360 real clip with 2 threads (2 per model, or 1 per
 // model in each of the pipeline's two stages): frames/s, CPU time per frame
-// and each stage's share of the time (ms/frame and %).
+// and each stage's share of the time (ms/frame and %; in the pipelined run
+// the stages overlap, so the shares add up to more than 100 %).
 //
 //	go test -run '^$' -bench Holistic -benchtime 1x ./pose/
 func BenchmarkHolistic(b *testing.B) {
