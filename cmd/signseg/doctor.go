@@ -57,6 +57,12 @@ func doctorCommand() *cli.Command {
 				}
 				line(true, "model", fmt.Sprintf("%s (%s): %s", m.Name, m.Source, m.Description))
 			}
+			// Only `signseg pose` needs the keypoint models: a note, not a failure.
+			if ok, detail := poseDoctorLine(c); ok {
+				line(true, "keypoints", detail)
+			} else {
+				fmt.Fprintf(w, "note  %-12s %s\n", "keypoints", detail)
+			}
 			fmt.Fprintf(w, "ok    %-12s %s\n", "models-dir", dir)
 			fmt.Fprintf(w, "ok    %-12s %d (all cores; change with --threads)\n", "threads", runtime.NumCPU())
 			if failed > 0 {

@@ -121,6 +121,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			evalCommand(),
 			elanCommand(),
 			benchCommand(),
+			poseCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
