@@ -68,19 +68,35 @@ func Open(ctx context.Context, path string, p Preprocess) (*Stream, error) {
 // its first video stream, applies the display rotation, resamples it to
 // p.FrameRate (dropping or repeating frames onto an even grid, so variable
 // frame rates come out evenly spaced), resizes and crops it as p says, and
-// writes raw RGB to a pipe. Frame i has media time i/p.FrameRate; see the
+// writes raw RGB to a pipe. A p of Width and Height 0 keeps the video's
+// displayed size, and then a zero FrameRate its own rate (NativeRGB). Frame i has media time i/p.FrameRate; see the
 // package documentation for how that relates to the container's clock.
 //
 // The input is only read: nothing is written next to it or anywhere else.
 // Cancelling ctx kills ffmpeg; the process is reaped even if Close is never
 // called.
 func (t Tools) Open(ctx context.Context, path string, p Preprocess) (*Stream, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
+	native := p.Width == 0 && p.Height == 0
+	if !native {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	info, err := t.Probe(ctx, path)
 	if err != nil {
 		return nil, err
+	}
+	if native {
+		// The video's own size (and rate, when p has none): what keypoint
+		// models want, which crop and warp what they need themselves.
+		n := NativeRGB(info)
+		p.Width, p.Height = n.Width, n.Height
+		if p.FrameRate.IsZero() {
+			p.FrameRate = n.FrameRate
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", path, err)
+		}
 	}
 	s := &Stream{
 		ctx:      ctx,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/signseg/signseg/internal/atomicfile"
 	"github.com/signseg/signseg/segment/tflite"
 )
 
@@ -122,29 +123,11 @@ func LoadModels(cacheDir, pkgDir string, complexity int) (*Models, error) {
 	return &Models{PoseDetection: out[0], PoseLandmark: out[1], HandRecrop: out[2], HandLandmark: out[3], Complexity: complexity}, nil
 }
 
-// writeAtomic writes b to path through a temporary file, so that a crash or
-// a concurrent run never leaves half a model behind.
+// writeAtomic writes b to path whole or not at all (internal/atomicfile),
+// so that a crash or a concurrent run never leaves half a model behind.
 func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create models folder %s: %w", dir, err)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create models folder %s: %w", filepath.Dir(path), err)
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*.onnx")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, b, atomicfile.Options{Perm: 0o644})
 }

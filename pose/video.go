@@ -32,11 +32,7 @@ func (s Summary) String() string {
 }
 
 // TrackVideo decodes the video at path at its native size and rate and
-// runs tr (Reset first) on every frame, calling fn in frame order with the
-// decoded frame and its keypoints (fn may draw on the frame's pixels). It
-// stops at the first error of decoding, of the models or of fn, or when
-// ctx ends. With Options.Pipeline the pose and hand stages of successive
-// frames run concurrently.
+// runs tr on every frame (TrackStream).
 func TrackVideo(ctx context.Context, tools media.Tools, path string, tr *Tracker, fn func(media.RGBFrame, Frame) error) (Summary, error) {
 	s, err := tools.OpenRGB(ctx, path)
 	if err != nil {
@@ -45,41 +41,64 @@ func TrackVideo(ctx context.Context, tools media.Tools, path string, tr *Tracker
 	defer s.Close()
 	p := s.Preprocess()
 	sum := Summary{Path: path, Width: p.Width, Height: p.Height, FPS: p.FrameRate.Float64()}
-	tr.Reset()
-	emit := func(f media.RGBFrame, kf Frame) error {
-		sum.Frames++
-		if !kf.Signer {
-			sum.NoSigner++
-		}
-		if kf.Left.Present {
-			sum.Left++
-		}
-		if kf.Right.Present {
-			sum.Right++
-		}
+	err = TrackStream(ctx, s, path, tr, func(f media.RGBFrame, kf Frame) error {
+		sum.add(kf)
 		if fn != nil {
 			return fn(f, kf)
 		}
 		return nil
-	}
+	})
+	return sum, err
+}
+
+// RGBFrames is a source of 8-bit RGB frames in order; *media.Stream is one.
+type RGBFrames interface {
+	ReadRGB() (media.RGBFrame, error)
+}
+
+// TrackStream runs tr (Reset first) on every frame of src, calling fn in
+// frame order with the decoded frame and its keypoints (fn may draw on the
+// frame's pixels). name labels errors. It stops at the first error of
+// decoding, of the models or of fn, or when ctx ends. With
+// Options.Pipeline the pose and hand stages of successive frames run
+// concurrently.
+func TrackStream(ctx context.Context, src RGBFrames, name string, tr *Tracker, fn func(media.RGBFrame, Frame) error) error {
+	tr.Reset()
 	if tr.opt.Pipeline {
-		return sum, trackPipelined(ctx, s, path, tr, emit)
+		return trackPipelined(ctx, src, name, tr, fn)
 	}
 	for {
-		f, err := s.ReadRGB()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f, err := src.ReadRGB()
 		if errors.Is(err, io.EOF) {
-			return sum, nil
+			return nil
 		}
 		if err != nil {
-			return sum, err
+			return err
 		}
 		kf, err := tr.Process(f)
 		if err != nil {
-			return sum, fmt.Errorf("%s: frame %d: %w", path, f.Index, err)
+			return fmt.Errorf("%s: frame %d: %w", name, f.Index, err)
 		}
-		if err := emit(f, kf); err != nil {
-			return sum, err
+		if err := fn(f, kf); err != nil {
+			return err
 		}
+	}
+}
+
+// add counts one frame's keypoints.
+func (s *Summary) add(kf Frame) {
+	s.Frames++
+	if !kf.Signer {
+		s.NoSigner++
+	}
+	if kf.Left.Present {
+		s.Left++
+	}
+	if kf.Right.Present {
+		s.Right++
 	}
 }
 
@@ -92,7 +111,7 @@ type staged struct {
 // trackPipelined runs decoding and the pose stage in one goroutine and the
 // hand stage and emit in this one. Frames travel with their own copy of
 // the pixels, from a pool of buffers that bounds the memory.
-func trackPipelined(ctx context.Context, s *media.Stream, path string, tr *Tracker, emit func(media.RGBFrame, Frame) error) error {
+func trackPipelined(ctx context.Context, s RGBFrames, path string, tr *Tracker, emit func(media.RGBFrame, Frame) error) error {
 	const depth = 2
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

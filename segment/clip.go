@@ -54,6 +54,9 @@ func checkClipSpec(f FeatureSpec) error {
 	if f.Input == "" || f.Output == "" {
 		add("features.input and features.output must be named")
 	}
+	if err := f.Preprocess.Validate(); err != nil {
+		add("features.preprocess: %v", err)
+	}
 	return errors.Join(errs...)
 }
 

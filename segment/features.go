@@ -70,7 +70,8 @@ type newExtractorFunc func(model string, opts Options) (FeatureExtractor, error)
 // featureKinds are the feature kinds by name: adding a kind is adding an
 // entry here.
 var featureKinds = map[string]featureKind{
-	FeaturesClip: {check: checkClipSpec, open: openClip},
+	FeaturesClip:      {check: checkClipSpec, open: openClip},
+	FeaturesKeypoints: {check: checkKeypointSpec, open: openKeypoints},
 }
 
 func lookupFeatureKind(kind string) (featureKind, error) {

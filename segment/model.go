@@ -63,6 +63,11 @@ type FeatureSpec struct {
 	ClipLength int    `json:"clip_length"` // frames per clip (16 for I3D)
 	Stride     int    `json:"stride"`      // only 1: the paper's features are per frame
 	BatchSize  int    `json:"batch_size"`  // default clips per ONNX call
+
+	// Keypoints (FeaturesKeypoints): MediaPipe Holistic on every frame of
+	// the video at its own size, at Preprocess.FrameRate (absent: the
+	// video's own rate).
+	PoseModel string `json:"pose_model,omitempty"` // "lite", "full" (default) or "heavy"
 }
 
 // FPS returns the frame rate the model works at.
@@ -229,9 +234,6 @@ func (m *Manifest) check() error {
 	}
 	if f.Dim < 1 {
 		add("features.dim must be ≥ 1")
-	}
-	if err := f.Preprocess.Validate(); err != nil {
-		add("features.preprocess: %v", err)
 	}
 	if t := m.Temporal; t != nil {
 		if t.File == "" || t.Input == "" || t.Output == "" {

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/signseg/signseg/internal/ortsession"
+	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment/decode"
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	FeatureEvery int
 	// Decoding overrides the model's decoding settings field by field.
 	Decoding Decoding
+	// Holistic gives the MediaPipe Holistic models that keypoint features
+	// run (nil: models with keypoint features cannot be used).
+	Holistic HolisticModels
 }
 
 // Exact reports whether the options keep the reference numbers.
@@ -77,6 +81,10 @@ func NewSegmenter(m *Model, opts Options) (*Segmenter, error) {
 	}
 	return &Segmenter{model: m, features: feats, scorer: sc, decoding: dec}, nil
 }
+
+// Preprocess is how the frames given to Segment and Features must be
+// decoded (media.Open).
+func (s *Segmenter) Preprocess() media.Preprocess { return s.features.Preprocess() }
 
 // Decoding returns the decoding settings in effect, every field set.
 func (s *Segmenter) Decoding() Decoding { return s.decoding }

@@ -207,7 +207,7 @@ func benchAction(c *cli.Context) error {
 // run segments the video once: features, then the temporal model and
 // boundary decoding.
 func (v *benchVariant) run(ctx context.Context, tools media.Tools, m *segment.Model, video string) (*segment.Features, *segment.Result, error) {
-	stream, err := tools.Open(ctx, video, m.Features.Preprocess)
+	stream, err := tools.Open(ctx, video, v.seg.Preprocess())
 	if err != nil {
 		return nil, nil, err
 	}

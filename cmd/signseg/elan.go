@@ -208,7 +208,7 @@ func elanRecognize(c *cli.Context) error {
 		progress(0, "loading model "+model)
 		e, err := buildEngine(engineConfig{
 			ORTLib: c.String("ort-lib"), ModelsDir: dir, Model: model,
-			Segment: segment.Options{Runtime: ortsession.Options{Threads: req.Threads}, Decoding: req.Decoding},
+			Segment: segment.Options{Runtime: ortsession.Options{Threads: req.Threads}, Decoding: req.Decoding, Holistic: holisticModels(c)},
 		})
 		if err != nil {
 			return plugin.Result{}, err

@@ -11,6 +11,7 @@ import (
 	"github.com/signseg/signseg/internal/ortenv"
 	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/media"
+	"github.com/signseg/signseg/pose"
 	"github.com/signseg/signseg/segment"
 	"github.com/signseg/signseg/segment/decode"
 )
@@ -86,8 +87,17 @@ func engineConfigFrom(c *cli.Context, threadsPerJob int) (engineConfig, error) {
 			BatchSize:    c.Int("batch-size"),
 			FeatureEvery: c.Int("feature-every"),
 			Decoding:     dec,
+			Holistic:     holisticModels(c),
 		},
 	}, nil
+}
+
+// holisticModels loads the MediaPipe Holistic models for keypoint models:
+// converted ones from the models folder, else from the npm package (see
+// the pose command), converting them on first use.
+func holisticModels(c *cli.Context) segment.HolisticModels {
+	cache, pkg := poseModelsDir(c), mediaPipeDir(c)
+	return func(complexity int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, complexity) }
 }
 
 // newEngine reads the flags and builds the engine (see buildEngine).
@@ -143,7 +153,7 @@ type videoResult struct {
 // run segments one video; progress gets frames done and expected.
 func (e *engine) run(ctx context.Context, video string, progress segment.Progress) (*videoResult, error) {
 	start := time.Now()
-	stream, err := e.tools.Open(ctx, video, e.model.Features.Preprocess)
+	stream, err := e.tools.Open(ctx, video, e.seg.Preprocess())
 	if err != nil {
 		return nil, err
 	}
