@@ -68,8 +68,10 @@ func TestCMDIAsELANReadsIt(t *testing.T) {
 					t.Errorf("%s: default %v outside [%v, %v]", p.Name, p.NumDefault, p.Min, p.Max)
 				}
 			case "output":
-				if p.Optional || p.Type != "tier" {
-					t.Errorf("output %s: optional %v type %s; want a required tier output", p.Name, p.Optional, p.Type)
+				// The segments are required; the sentences, which only some
+				// models find, are optional.
+				if p.Optional != (p.Name == plugin.ParamSentences) || p.Type != "tier" {
+					t.Errorf("output %s: optional %v type %s; want a tier output, optional only for sentences", p.Name, p.Optional, p.Type)
 				}
 			}
 		}
@@ -521,5 +523,43 @@ func TestLauncherQuoting(t *testing.T) {
 	l.Binary = `C:\Program Files\signseg 100%\signseg.exe`
 	if _, data, _ = l.Launcher("windows"); !strings.Contains(string(data), `"C:\Program Files\signseg 100%%\signseg.exe" elan recognize`) {
 		t.Errorf("%% not doubled:\n%s", data)
+	}
+}
+
+// TestRecognizeSentences: a model that finds sentences writes them to the
+// optional sentences output; one that finds none leaves that file alone.
+func TestRecognizeSentences(t *testing.T) {
+	spec := plugin.NewSpec([]string{"slp-2023"}, runtime.GOOS, "./x")
+	signs := []plugin.Span{{BeginMS: 0, EndMS: 400}, {BeginMS: 400, EndMS: 960}}
+	for _, tc := range []struct {
+		name      string
+		sentences []plugin.Span
+		want      string // in the sentences file; "" means untouched
+	}{
+		{"model with sentences", []plugin.Span{{BeginMS: 0, EndMS: 960}}, `columns="SENTENCE"`},
+		{"model without sentences", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, sent := filepath.Join(dir, "v_segments.xml"), filepath.Join(dir, "v_sentences.xml")
+			if err := os.WriteFile(sent, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			run := func(context.Context, plugin.Request, plugin.ProgressFunc) (plugin.Result, error) {
+				return plugin.Result{Signs: signs, Sentences: tc.sentences}, nil
+			}
+			var b bytes.Buffer
+			params := plugin.Params{plugin.ParamVideo: "/x/v.mp4", plugin.ParamSegments: out, plugin.ParamSentences: sent}
+			if err := plugin.Recognize(context.Background(), spec, params, plugin.NewProtocol(&b, nil), run); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(sent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" && len(data) != 0 || tc.want != "" && !strings.Contains(string(data), tc.want) {
+				t.Fatalf("sentences file:\n%s\nwant %q", data, tc.want)
+			}
+		})
 	}
 }

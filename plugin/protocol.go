@@ -224,6 +224,20 @@ func Recognize(ctx context.Context, spec Spec, params Params, out *Protocol, run
 		n += len(t.Spans)
 	}
 	out.Info("signseg: wrote %d segments to %s", n, req.Output)
+	if req.SentencesOutput == "" {
+		return nil
+	}
+	if res.Sentences == nil {
+		out.Info("signseg: this model finds no sentences; %s was left as it was", req.SentencesOutput)
+		return nil
+	}
+	if data, err = MarshalTiers(SentenceTiers(res)); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(req.SentencesOutput, data); err != nil {
+		return err
+	}
+	out.Info("signseg: wrote %d sentences to %s", len(res.Sentences), req.SentencesOutput)
 	return nil
 }
 

@@ -19,6 +19,7 @@ const (
 	ParamMinSignFrames = "min_sign_frames"
 	ParamThreads       = "threads"
 	ParamSegments      = "segments"
+	ParamSentences     = "sentences"
 )
 
 // Choices of the output_kind parameter.
@@ -39,6 +40,7 @@ const (
 	ColumnSigns      = "SIGN"
 	ColumnConfidence = "SIGN_CONFIDENCE"
 	ColumnBoundaries = "BOUNDARY"
+	ColumnSentences  = "SENTENCE"
 )
 
 // RecognizerID and RecognizerInfo identify signseg in ELAN. The info text is
@@ -77,6 +79,7 @@ func NewSpec(models []string, goos, run string) Spec {
 			{Kind: NumParam, Name: ParamMinSignFrames, Advanced: true, Int: true, Min: "0", Max: "50", Default: "0", Info: "Shortest sign in frames (0 = the model's setting, 1 = no minimum)"},
 			{Kind: NumParam, Name: ParamThreads, Advanced: true, Int: true, Min: "0", Max: "64", Default: "0", Info: "CPU threads (0 = all cores)"},
 			{Kind: Output, Name: ParamSegments, Type: "tier", MimeTypes: []string{"text/xml"}, Info: "Segmentation result"},
+			{Kind: Output, Name: ParamSentences, Type: "tier", MimeTypes: []string{"text/xml"}, Optional: true, Advanced: true, Info: "Sentences (only models that find them, e.g. slp-2023)"},
 		},
 	}
 	switch goos {
@@ -95,6 +98,9 @@ func NewSpec(models []string, goos, run string) Spec {
 type Request struct {
 	Video  string // media file to segment
 	Output string // TIERS file to write
+	// SentencesOutput is the TIERS file for sentences ("" for none); it is
+	// written only by models that find sentences.
+	SentencesOutput string
 	Model  string // model name; "" means signseg's default
 	// Decoding overrides the model's decoding where the user chose a value:
 	// decoder and gaps unless "auto", the threshold, and the minimum sign
@@ -129,7 +135,7 @@ func NewRequest(spec Spec, p Params) (Request, error) {
 		v, _, err = ParseNumber(par, par.Default)
 		return v, err
 	}
-	r := Request{Video: ParsePath(p[ParamVideo]), Output: ParsePath(p[ParamSegments]), Context: p[ContextParam]}
+	r := Request{Video: ParsePath(p[ParamVideo]), Output: ParsePath(p[ParamSegments]), SentencesOutput: ParsePath(p[ParamSentences]), Context: p[ContextParam]}
 	if r.Video == "" {
 		return r, fmt.Errorf("no video given: choose the video in the recognizer's %q field (link it to the document first)", ParamVideo)
 	}

@@ -21,6 +21,16 @@ type Span struct {
 // Result is what a Runner found in the video.
 type Result struct {
 	Signs, Boundaries []Span
+	Sentences         []Span // nil when the model finds no sentences
+}
+
+// SentenceTiers is the sentence output's one tier.
+func SentenceTiers(res Result) []Tier {
+	t := Tier{Columns: []string{ColumnSentences}}
+	for _, s := range clean(res.Sentences) {
+		t.Spans = append(t.Spans, TierSpan{s.BeginMS, s.EndMS, []string{""}})
+	}
+	return []Tier{t}
 }
 
 // Tier is one TIER element: its columns become ELAN tiers with the same

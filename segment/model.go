@@ -70,6 +70,12 @@ type FeatureSpec struct {
 	PoseModel string `json:"pose_model,omitempty"` // "lite", "full" (default) or "heavy"
 }
 
+// GivesSentences reports whether the model finds sentences (phrases) as
+// well as signs (Result.Sentences).
+func (m *Manifest) GivesSentences() bool {
+	return m.Temporal != nil && m.Temporal.OutputKind == OutputBIO && m.Temporal.SentenceOutput != ""
+}
+
 // FPS returns the frame rate the model works at.
 func (m *Manifest) FPS() float64 { return m.Features.Preprocess.FrameRate.Float64() }
 

@@ -14,26 +14,31 @@ import (
 
 	"github.com/signseg/signseg/eaf"
 	"github.com/signseg/signseg/segment"
+	"github.com/signseg/signseg/segment/decode"
 )
 
 // tierOptions are the flags that say which tiers to write.
 type tierOptions struct {
 	tier, boundaryTier string
+	sentenceTier       string // written when the model gives sentences
 	confidence         bool
 	replace            bool
+	sentences          bool // the model gives sentences
 }
 
 func tierFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "tier", Value: "signseg-signs", Usage: "name of the tier with one (empty) annotation per sign"},
 		&cli.StringFlag{Name: "boundary-tier", Usage: "also write a tier with one annotation per boundary, under this name"},
+		&cli.StringFlag{Name: "sentence-tier", Value: "signseg-sentences", Usage: "name of the tier with one annotation per sentence, for models that find sentences (\"\" writes none)"},
 		&cli.BoolFlag{Name: "confidence", Usage: "add a child tier <tier>-confidence with each sign's confidence (0–1)"},
 		&cli.BoolFlag{Name: "replace", Usage: "replace tiers of the same names that signseg wrote before (a tier written by a person is never replaced)"},
 	}
 }
 
 func tierOptionsFrom(c *cli.Context) tierOptions {
-	return tierOptions{tier: c.String("tier"), boundaryTier: c.String("boundary-tier"), confidence: c.Bool("confidence"), replace: c.Bool("replace")}
+	return tierOptions{tier: c.String("tier"), boundaryTier: c.String("boundary-tier"), sentenceTier: c.String("sentence-tier"),
+		confidence: c.Bool("confidence"), replace: c.Bool("replace")}
 }
 
 // propertyName is the HEADER property recording which signseg and model
@@ -76,6 +81,9 @@ func (o tierOptions) names(tier string, suffix string) []string {
 	if o.boundaryTier != "" {
 		names = append(names, o.boundaryTier+suffix)
 	}
+	if o.sentences && o.sentenceTier != "" {
+		names = append(names, o.sentenceTier+suffix)
+	}
 	return names
 }
 
@@ -99,17 +107,27 @@ func writeTiers(doc *eaf.Document, m *segment.Model, res *videoResult, o tierOpt
 	if err := setProvenance(doc, spec.ID, m); err != nil {
 		return err
 	}
-	if o.boundaryTier == "" {
-		return nil
+	if o.boundaryTier != "" {
+		if err := addSpanTier(doc, m, o.boundaryTier+suffix, res.Boundaries, o.replace, origin); err != nil {
+			return err
+		}
 	}
-	b := eaf.TierSpec{ID: o.boundaryTier + suffix, Annotator: annotator(), TimeOrigin: origin, Replace: o.replace}
-	for _, s := range res.Boundaries {
-		b.Segments = append(b.Segments, eaf.Segment{Start: s.BeginMS, End: s.EndMS})
+	if o.sentenceTier != "" && res.Sentences != nil {
+		return addSpanTier(doc, m, o.sentenceTier+suffix, res.Sentences, o.replace, origin)
 	}
-	if _, err := doc.AddTier(b); err != nil {
+	return nil
+}
+
+// addSpanTier adds a tier of empty annotations, one per span.
+func addSpanTier(doc *eaf.Document, m *segment.Model, name string, spans []decode.TimeSpan, replace bool, origin int64) error {
+	t := eaf.TierSpec{ID: name, Annotator: annotator(), TimeOrigin: origin, Replace: replace}
+	for _, s := range spans {
+		t.Segments = append(t.Segments, eaf.Segment{Start: s.BeginMS, End: s.EndMS})
+	}
+	if _, err := doc.AddTier(t); err != nil {
 		return err
 	}
-	return setProvenance(doc, b.ID, m)
+	return setProvenance(doc, name, m)
 }
 
 // setProvenance records which signseg and model wrote tier. EAF before 2.4

@@ -95,6 +95,7 @@ func processFiles(c *cli.Context, paths []string, opt segmentOptions, jobs int, 
 		return err
 	}
 	defer e.close()
+	opt.tiers.sentences = e.model.GivesSentences()
 	// Several bars at once would garble the terminal.
 	prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json") || jobs > 1)
 	process := func(p string) fileReport {
@@ -195,6 +196,7 @@ func videoCommand() *cli.Command {
 				return err
 			}
 			defer e.close()
+			opt.tiers.sentences = e.model.GivesSentences()
 			prog := newProgress(c.App.ErrWriter, c.Bool("quiet") || c.Bool("json"))
 			var reports []fileReport
 			for _, v := range c.Args().Slice() {

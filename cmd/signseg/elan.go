@@ -230,7 +230,11 @@ func elanRecognize(c *cli.Context) error {
 			}
 			return out
 		}
-		return plugin.Result{Signs: conv(res.Signs), Boundaries: conv(res.Boundaries)}, nil
+		r := plugin.Result{Signs: conv(res.Signs), Boundaries: conv(res.Boundaries)}
+		if res.Sentences != nil {
+			r.Sentences = conv(res.Sentences)
+		}
+		return r, nil
 	}
 	if err := plugin.Recognize(ctx, elanSpec(dir), params, out, run); err != nil {
 		return cli.Exit("", exitFailed)

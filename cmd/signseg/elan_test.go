@@ -167,11 +167,11 @@ func TestELANRecognizer(t *testing.T) {
 	var names []string
 	for _, p := range s.rec.Params {
 		names = append(names, p.Name)
-		if p.Name == plugin.ParamModel && !reflect.DeepEqual(p.Convoc, []string{"motion", "broken", "motion-copy"}) {
+		if p.Name == plugin.ParamModel && !reflect.DeepEqual(p.Convoc, []string{"motion", "hands", "broken", "motion-copy"}) {
 			t.Errorf("models offered: %q", p.Convoc)
 		}
 	}
-	if want := []string{"video", "model", "output_kind", "decoder", "threshold", "gaps", "min_sign_frames", "threads", "segments"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"video", "model", "output_kind", "decoder", "threshold", "gaps", "min_sign_frames", "threads", "segments", "sentences"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("ELAN sees parameters %q, want %q", names, want)
 	}
 

@@ -146,6 +146,7 @@ type videoResult struct {
 	Video      string
 	Signs      []decode.TimeSpan
 	Boundaries []decode.TimeSpan
+	Sentences  []decode.TimeSpan // nil when the model gives none
 	MediaSec   float64
 	ProcSec    float64
 }
@@ -166,8 +167,12 @@ func (e *engine) run(ctx context.Context, video string, progress segment.Progres
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", video, err)
 	}
+	sentences, err := res.SentenceTimes()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", video, err)
+	}
 	return &videoResult{
-		Result: res, Video: video, Signs: signs, Boundaries: bounds,
+		Result: res, Video: video, Signs: signs, Boundaries: bounds, Sentences: sentences,
 		MediaSec: float64(res.Frames) / res.FPS, ProcSec: time.Since(start).Seconds(),
 	}, nil
 }
