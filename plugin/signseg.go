@@ -101,7 +101,7 @@ type Request struct {
 	// SentencesOutput is the TIERS file for sentences ("" for none); it is
 	// written only by models that find sentences.
 	SentencesOutput string
-	Model  string // model name; "" means signseg's default
+	Model           string // model name; "" means signseg's default
 	// Decoding overrides the model's decoding where the user chose a value:
 	// decoder and gaps unless "auto", the threshold, and the minimum sign
 	// length unless 0 (the model's).
