@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -237,8 +238,13 @@ func TestListModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	list := ListModels(models)
-	if len(list) != 2 || list[0].Name != DefaultModel || list[0].Source != "built-in" || list[1].Name != "tcn" || list[1].Err != nil {
-		t.Fatalf("ListModels = %+v", list)
+	var names []string
+	for _, m := range list {
+		names = append(names, m.Name+" "+m.Source)
+	}
+	want := []string{"hands built-in", "motion built-in", "tcn " + filepath.Join(models, "tcn")}
+	if !reflect.DeepEqual(names, want) || list[2].Err != nil {
+		t.Fatalf("ListModels = %q (%v), want %q", names, list[2].Err, want)
 	}
 }
 
