@@ -16,9 +16,8 @@ import (
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
-// keypointFeatures reads a .pose file's Holistic points as keypoint
-// feature rows (x, y, z, confidence per point).
-func keypointFeatures(t *testing.T, path string) *Features {
+// holisticPerson0 reads the Holistic points of person 0 of a .pose file.
+func holisticPerson0(t *testing.T, path string) *pose.Keypoints {
 	t.Helper()
 	f, err := pose.ReadFile(path)
 	if err != nil {
@@ -31,6 +30,14 @@ func keypointFeatures(t *testing.T, path string) *Features {
 	if k, err = k.Person(0); err != nil {
 		t.Fatal(err)
 	}
+	return k
+}
+
+// keypointFeatures reads a .pose file's Holistic points as keypoint
+// feature rows (x, y, z, confidence per point).
+func keypointFeatures(t *testing.T, path string) *Features {
+	t.Helper()
+	k := holisticPerson0(t, path)
 	feats := &Features{Dim: kpDim, Frames: k.Frames, Data: make([]float32, k.Frames*kpDim)}
 	for i := range k.Frames * kpPoints {
 		copy(feats.Data[kpValues*i:], k.Data[3*i:3*i+3])
@@ -152,18 +159,7 @@ func TestBIOScorer(t *testing.T) {
 // normalised Holistic points.
 func referenceBIO(t *testing.T, posePath, modelPath string) (signs, sentences [][2]int) {
 	t.Helper()
-	f, err := pose.ReadFile(posePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := f.Holistic()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k, err = k.Person(0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := pose.NormalizeShoulders(k, pose.HolisticShoulderNorm())
+	n, err := pose.NormalizeShoulders(holisticPerson0(t, posePath), pose.HolisticShoulderNorm())
 	if err != nil {
 		t.Fatal(err)
 	}
