@@ -23,7 +23,8 @@ test:
 	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -count=1 ./...
 
 # Data races in the packages that run goroutines: decoding pipelines,
-# inference, ONNX Runtime set-up, the ELAN recognizer; eaf's saving (to
+# inference (keypoint trackers included), ONNX Runtime set-up, the ELAN
+# recognizer; the keypoint pipeline's two stages; eaf's saving (to
 # the rules: it runs no goroutines of its own); of cmd/signseg the tests of
 # parallel batches, Ctrl-C and the recognizer (the others exercise no
 # concurrency and are slow under -race).
@@ -33,6 +34,7 @@ test-race:
 	@scripts/setup.sh with-xmllint
 	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -race -count=1 $(RACE_PKGS)
 	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -race -count=1 -run '^TestSave' ./eaf/
+	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -race -count=1 -run '^(TestPipelineSameKeypoints|TestNoPerson)$$' ./pose/
 	SIGNSEG_REQUIRE_NATIVE=1 SIGNSEG_ORT_LIB=$(ORT_LIB) $(GO) test -race -count=1 -run '^($(RACE_CMD))$$' ./cmd/signseg/
 
 demo: setup build

@@ -133,6 +133,9 @@ func (k *keypointExtractor) Extract(ctx context.Context, src Frames, expected in
 	if s, ok := src.(interface{ Preprocess() media.Preprocess }); ok {
 		f.FPS = s.Preprocess().FrameRate.Float64()
 	}
+	if !(f.FPS > 0) {
+		return nil, errors.New("keypoint features: the frames' rate is unknown (open the video with media.Open)")
+	}
 	tr, err := k.tracker()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,117 @@
+package segment
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/signseg/signseg/internal/ortsession"
+	"github.com/signseg/signseg/internal/synth"
+	"github.com/signseg/signseg/internal/testenv"
+	"github.com/signseg/signseg/media"
+	"github.com/signseg/signseg/pose"
+)
+
+// rgbFrames serves decoded RGB frames from memory, each reader its own
+// copy of the list.
+type rgbFrames struct {
+	frames []media.RGBFrame
+	pp     media.Preprocess
+	next   int
+}
+
+func (r *rgbFrames) Preprocess() media.Preprocess { return r.pp }
+
+func (r *rgbFrames) ReadRGB() (media.RGBFrame, error) {
+	if r.next == len(r.frames) {
+		return media.RGBFrame{}, io.EOF
+	}
+	r.next++
+	return r.frames[r.next-1], nil
+}
+
+func (r *rgbFrames) ReadFrame([]float32) (media.Frame, error) {
+	return media.Frame{}, errors.New("keypoint features read RGB frames")
+}
+
+// TestKeypointFeaturesConcurrent: the built-in hands model (keypoint
+// features through MediaPipe Holistic) segments the same video from
+// several goroutines at once with the same result as alone; under -race
+// this checks the tracker pool. Its rows have the keypoint layout.
+func TestKeypointFeaturesConcurrent(t *testing.T) {
+	initORT(t)
+	pkg, cache := testenv.MediaPipePackage(t), t.TempDir()
+	ffmpeg := testenv.Tool(t, "ffmpeg")
+	path := filepath.Join(t.TempDir(), "signer.mp4")
+	if _, err := synth.Render(context.Background(), ffmpeg, path, synth.Options{Seed: 2, Width: 160, Height: 96, Signs: 2}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel("hands", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holistic := func(k int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, k) }
+	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, Holistic: holistic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	s, err := media.Open(context.Background(), path, seg.Preprocess())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []media.RGBFrame
+	for {
+		f, err := s.ReadRGB()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Pix = append([]byte(nil), f.Pix...)
+		frames = append(frames, f)
+	}
+	pp := s.Preprocess()
+	s.Close()
+	if w, h := frames[0].Width, frames[0].Height; w != 160 || h != 96 {
+		t.Fatalf("frames of %d×%d, want the video's own 160×96", w, h)
+	}
+	feats, err := seg.Features(context.Background(), &rgbFrames{frames: frames, pp: pp}, len(frames), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if feats.Dim != KeypointDim || feats.Frames != len(frames) || feats.Rows() != len(frames) || feats.Offset != 0 {
+		t.Fatalf("features %d×%d (offset %d) for %d frames", feats.Rows(), feats.Dim, feats.Offset, len(frames))
+	}
+	want, err := seg.SegmentFeatures(context.Background(), feats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const runs = 3
+	got := make([]*Result, runs)
+	errs := make([]error, runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Go(func() {
+			got[i], errs[i] = seg.Segment(context.Background(), &rgbFrames{frames: frames, pp: pp}, len(frames), nil)
+		})
+	}
+	wg.Wait()
+	for i := range runs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("concurrent run %d differs from a run alone", i)
+		}
+	}
+	// Without the Holistic models a keypoint model cannot run, and says so.
+	if _, err := NewSegmenter(m, Options{}); err == nil {
+		t.Error("a keypoint model was created without Holistic models")
+	}
+}
