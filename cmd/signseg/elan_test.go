@@ -19,6 +19,7 @@ import (
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/plugin"
 	"github.com/signseg/signseg/plugin/elantest"
+	"github.com/signseg/signseg/segment/tflite"
 )
 
 // elanSetup is signseg installed as an ELAN recognizer from folders whose
@@ -428,5 +429,44 @@ func TestELANNotFoundExitCode(t *testing.T) {
 				t.Fatalf("elan %s without ELAN: exit %d, %q; want exit %d and a hint to --extensions-dir", sub, code, stderr, exitFailed)
 			}
 		})
+	}
+}
+
+// TestELANSentences: a pose model that finds sentences fills the
+// recognizer's optional sentences output with a SENTENCE tier, and its
+// signs the segments output, as ELAN reads them.
+func TestELANSentences(t *testing.T) {
+	s := newELANSetup(t)
+	// The recognizer finds the MediaPipe package next to the binary, as an
+	// installed signseg would (ELAN passes no environment).
+	pkg := filepath.Join(s.root, tflite.HolisticDir)
+	if err := os.MkdirAll(filepath.Dir(pkg), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(testenv.MediaPipePackage(t), pkg); err != nil {
+		t.Fatal(err)
+	}
+	tiny := testenv.Fixture(t, filepath.Join(testenv.RepoRoot(), "segment", "checkpoint", "testdata", "slp", "tiny.pt"), "scripts/fixtures/slp_fixtures.py")
+	if out, stderr, code := runCLI(t, "model", "import", "--slp", tiny, "--name", "tiny-slp", "--models-dir", s.models); code != 0 {
+		t.Fatalf("model import --slp: exit %d\n%s%s", code, out, stderr)
+	}
+	_, video := fixture(t, s.media, "clip", 6)
+	sentences := filepath.Join(s.media, "clip_sentences.xml")
+	res := s.runELAN(t, elantest.Options{Version: elantest.ELAN69, Values: map[string]string{
+		plugin.ParamVideo: video, plugin.ParamModel: "tiny-slp", plugin.ParamSentences: sentences}})
+	if res.Outcome != elantest.Done {
+		t.Fatalf("outcome %s:\n%s", res.Outcome, strings.Join(res.Lines, "\n"))
+	}
+	var got []string
+	for _, o := range res.Outputs {
+		if o.Err != nil {
+			t.Fatalf("output %s: %v", o.Param, o.Err)
+		}
+		for _, tier := range o.Tiers {
+			got = append(got, o.Param+":"+tier.Name)
+		}
+	}
+	if want := []string{"segments:SIGN", "sentences:SENTENCE"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ELAN loads tiers %q, want %q", got, want)
 	}
 }
