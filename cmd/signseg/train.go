@@ -254,6 +254,10 @@ func trainAction(c *cli.Context) error {
 		if i := strings.LastIndex(r.Summary, "mF1S "); i >= 0 {
 			mf1s, _ = strconv.ParseFloat(r.Summary[i+5:], 64)
 		}
+		// A resumed run may redo epochs that its saved model did not have.
+		for len(epochs) > 0 && epochs[len(epochs)-1].Epoch >= r.Epoch {
+			epochs = epochs[:len(epochs)-1]
+		}
 		epochs = append(epochs, trainEpochJSON{Epoch: r.Epoch, Loss: r.Loss, MF1B: r.Score, MF1S: mf1s, Seconds: r.Elapsed.Seconds()})
 		mark := ""
 		if r.Improved {
@@ -347,10 +351,16 @@ func trainAction(c *cli.Context) error {
 		return err
 	}
 	fmt.Fprintf(w, "stopped after %d epochs (%s); best epoch %d\n", res.Epochs, res.Stop, res.BestEpoch)
+	// Names are padded to one width so that they read left-aligned in the
+	// right-aligned table.
+	head := fmt.Sprintf("model (%d validation files)", len(val))
+	rows := []string{s.out + " (trained)", fm.Name + " (untrained default)"}
+	width := max(len(head), len(rows[0]), len(rows[1]))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model (%d validation files)\tmF1B\tmF1S\tF1S@0.50\t\n", len(val))
-	fmt.Fprintf(tw, "%s (trained)\t%.2f\t%.2f\t%.2f\t\n", s.out, rt.MF1B, rt.MF1S, rt.F1S[0])
-	fmt.Fprintf(tw, "%s (untrained default)\t%.2f\t%.2f\t%.2f\t\n", fm.Name, rd.MF1B, rd.MF1S, rd.F1S[0])
+	fmt.Fprintf(tw, "%-*s\tmF1B\tmF1S\tF1S@0.50\t\n", width, head)
+	for i, r := range []eval.Report{rt, rd} {
+		fmt.Fprintf(tw, "%-*s\t%.2f\t%.2f\t%.2f\t\n", width, rows[i], r.MF1B, r.MF1S, r.F1S[0])
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,6 +110,23 @@ func TestTrainCommand(t *testing.T) {
 		t.Errorf("video --model mine: exit %d\n%s%s", code, out, stderr)
 	}
 
+	// `segment` with the trained model and `eval` on the validation file
+	// give the scores the training reported.
+	if out, stderr, code := runCLI(t, "--models-dir", models, "segment", "--quiet", "--no-backup", "--model", "mine", eafs[3]); code != 0 {
+		t.Fatalf("segment --model mine: exit %d\n%s%s", code, out, stderr)
+	}
+	js, stderr, code := runCLI(t, "eval", "--json", "--ref", "gloss", eafs[3])
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var ev evalJSON
+	if err := json.Unmarshal([]byte(js), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Scores["trained"]; ev.Total.MF1B != got.MF1B || ev.Total.MF1S != got.MF1S {
+		t.Errorf("eval of the segmented validation file: mF1B %.2f mF1S %.2f, train.json says %.2f %.2f", ev.Total.MF1B, ev.Total.MF1S, got.MF1B, got.MF1S)
+	}
+
 	// Resume to 3 epochs: one more epoch, features all from the cache.
 	stdout, stderr, code = runCLI(t, args("3", "--resume")...)
 	if code != 0 {
@@ -166,5 +189,61 @@ func TestTrainErrors(t *testing.T) {
 				t.Errorf("a model was written")
 			}
 		})
+	}
+}
+
+// TestTrainInterrupt sends Ctrl-C to a running training: it stops with
+// exit 1, saves the best model so far (which loads), and --resume
+// continues from the last finished epoch.
+func TestTrainInterrupt(t *testing.T) {
+	lib := testenv.ORTLibrary(t)
+	dir := t.TempDir()
+	models := filepath.Join(dir, "models")
+	a, _ := fixture(t, dir, "a", 5)
+	b, _ := fixture(t, dir, "b", 6)
+	args := append([]string{"--ort-lib", lib, "train", "--models-dir", models, "--ref", "gloss", "--features", "motion", "--out", "stopped",
+		"--val-files", "b.eaf", "--epochs", "100000", "--patience", "0"}, smallTrain...)
+	cmd := exec.Command(binary, append(args, a, b)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "epoch 2/") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out.String(), "saved the best model so far") {
+		t.Fatalf("interrupted training: %v\n%s%s", err, out.String(), stderr.String())
+	}
+	rec := readTrainRecord(t, filepath.Join(models, "stopped"))
+	if len(rec.Epochs) < 2 || rec.Stop != "interrupted" || rec.BestEpoch < 1 {
+		t.Fatalf("train.json after Ctrl-C: %d epochs, stop %q, best %d", len(rec.Epochs), rec.Stop, rec.BestEpoch)
+	}
+	if err := ortenv.Init(ortenv.Library{Path: lib, Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := segment.LoadModel("stopped", models); err != nil {
+		t.Fatalf("the model saved on Ctrl-C does not load: %v", err)
+	}
+	done := len(rec.Epochs)
+	resumed, errOut, code := runCLI(t, append(append(args[2:len(args)-len(smallTrain)-4], "--epochs", strconv.Itoa(done+1), "--patience", "0", "--resume"), append(smallTrain, a, b)...)...)
+	if code != 0 || !strings.Contains(resumed, fmt.Sprintf("epoch %d/%d", done+1, done+1)) || strings.Contains(resumed, "epoch 1/") {
+		t.Fatalf("--resume after %d epochs: exit %d\n%s%s", done, code, resumed, errOut)
+	}
+	if rec := readTrainRecord(t, filepath.Join(models, "stopped")); len(rec.Epochs) != done+1 || rec.Stop != "epochs" {
+		t.Errorf("train.json after --resume: %d epochs (want %d), stop %q", len(rec.Epochs), done+1, rec.Stop)
 	}
 }
