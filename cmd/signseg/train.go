@@ -70,7 +70,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: "patience", Value: 10, Usage: "stop after this many epochs without a better validation mF1B (0: never)"},
 			&cli.IntFlag{Name: "batch", Value: 8, Usage: "videos per Adam step (the paper: 8)"},
 			&cli.Float64Flag{Name: "lr", Value: 5e-4, Usage: "Adam's learning rate"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the split, initialisation, dropout and order"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the split, initialisation, dropout and order"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the stopped run of --out"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an installed model of the same name"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress"},
@@ -421,7 +421,10 @@ func trainSetup(c *cli.Context) (*trainSettings, error) {
 	if err := s.cfg.Validate(); err != nil {
 		return nil, usagef("train: --stages %d, --layers %d, --channels %d: give 1–16 stages, 1–20 layers, 1–4096 channels", s.cfg.Stages, s.cfg.Layers, s.cfg.Channels)
 	}
-	s.opts = train.Options{Epochs: c.Int("epochs"), Patience: c.Int("patience"), LearningRate: c.Float64("lr"), Seed: c.Uint64("seed"), Batch: c.Int("batch")}
+	if c.Int64("seed") < 0 {
+		return nil, usagef("train: --seed %d: give a number ≥ 0", c.Int64("seed"))
+	}
+	s.opts = train.Options{Epochs: c.Int("epochs"), Patience: c.Int("patience"), LearningRate: c.Float64("lr"), Seed: uint64(c.Int64("seed")), Batch: c.Int("batch")}
 	if s.opts.Epochs <= 0 || s.opts.Patience < 0 || s.opts.Batch <= 0 || !(s.opts.LearningRate > 0 && s.opts.LearningRate < 1) {
 		return nil, usagef("train: --epochs %d and --batch %d must be > 0, --patience %d ≥ 0, --lr %v between 0 and 1", s.opts.Epochs, s.opts.Batch, s.opts.Patience, s.opts.LearningRate)
 	}
