@@ -333,7 +333,7 @@ func trainAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("train: the written model does not load (please report this): %w", err)
 	}
-	tseg, err := segment.NewSegmenter(trained, segment.Options{Runtime: ortsession.Options{Threads: c.Int("threads")}})
+	tseg, err := segment.NewSegmenter(trained, segment.Options{Runtime: ortsession.Options{Threads: c.Int("threads")}, Holistic: holisticModels(c)})
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
