@@ -122,6 +122,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			elanCommand(),
 			benchCommand(),
 			poseCommand(),
+			trainCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {

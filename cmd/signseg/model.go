@@ -357,5 +357,5 @@ func modelInfo(c *cli.Context) error {
 			}
 		}
 	}
-	return nil
+	return printTrainRecord(w, m.Dir)
 }
