@@ -279,3 +279,14 @@ func interpolateRows(computed []float32, dim, total, every int) []float32 {
 	}
 	return out
 }
+
+func describeClip(f FeatureSpec) string {
+	what := f.File
+	if f.Builtin != "" {
+		what = "built-in " + f.Builtin
+	}
+	pp := f.Preprocess
+	w, h := pp.OutputSize()
+	return fmt.Sprintf("%s: clips of %d frames (%dx%d %s at %s fps) → %d-d, feature i at frame i+%d, batch %d",
+		what, f.ClipLength, w, h, pp.Color, pp.FrameRate, f.Dim, f.Offset, f.BatchSize)
+}

@@ -61,6 +61,8 @@ type featureKind struct {
 	// open reads and verifies what the kind needs from the model folder dir
 	// ("" for a built-in model) and returns the extractor's constructor.
 	open func(spec FeatureSpec, dir string) (newExtractorFunc, error)
+	// describe says in one line what the features are, for people.
+	describe func(spec FeatureSpec) string
 }
 
 // newExtractorFunc creates a model's extractor; it returns a *ConfigError
@@ -70,8 +72,17 @@ type newExtractorFunc func(model string, opts Options) (FeatureExtractor, error)
 // featureKinds are the feature kinds by name: adding a kind is adding an
 // entry here.
 var featureKinds = map[string]featureKind{
-	FeaturesClip:      {check: checkClipSpec, open: openClip},
-	FeaturesKeypoints: {check: checkKeypointSpec, open: openKeypoints},
+	FeaturesClip:      {check: checkClipSpec, open: openClip, describe: describeClip},
+	FeaturesKeypoints: {check: checkKeypointSpec, open: openKeypoints, describe: describeKeypoints},
+}
+
+// String describes the features in one line (model info).
+func (f FeatureSpec) String() string {
+	k, err := lookupFeatureKind(f.Kind)
+	if err != nil {
+		return err.Error()
+	}
+	return k.describe(f)
 }
 
 func lookupFeatureKind(kind string) (featureKind, error) {

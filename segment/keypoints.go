@@ -190,3 +190,14 @@ func appendKeypoints(row []float32, kf *pose.Frame) []float32 {
 	}
 	return row
 }
+
+func describeKeypoints(f FeatureSpec) string {
+	model, rate := f.PoseModel, "the video's own rate"
+	if model == "" {
+		model = "full"
+	}
+	if !f.Preprocess.FrameRate.IsZero() {
+		rate = f.Preprocess.FrameRate.String() + " fps"
+	}
+	return fmt.Sprintf("keypoints: MediaPipe Holistic (pose model %s), 75 points × (x, y, z, confidence) per frame at %s", model, rate)
+}

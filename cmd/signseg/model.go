@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 
 	"github.com/urfave/cli/v2"
 
@@ -324,20 +323,12 @@ func modelInfo(c *cli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	f := m.Features
 	fmt.Fprintf(w, "name:        %s\n", m.Name)
 	fmt.Fprintf(w, "source:      %s\n", m.Source())
 	fmt.Fprintf(w, "description: %s\n", m.Description)
 	fmt.Fprintf(w, "provenance:  %s\n", m.Provenance)
 	fmt.Fprintf(w, "license:     %s\n", m.License)
-	what := f.File
-	if f.Builtin != "" {
-		what = "built-in " + f.Builtin
-	}
-	fmt.Fprintf(w, "features:    %s: clips of %d frames → %d-d, feature i at frame i+%d, batch %d\n", what, f.ClipLength, f.Dim, f.Offset, f.BatchSize)
-	pp := f.Preprocess
-	ow, oh := pp.OutputSize()
-	fmt.Fprintf(w, "frames:      %s fps, %dx%d %s, mean %v, std %v\n", strconv.FormatFloat(m.FPS(), 'g', -1, 64), ow, oh, pp.Color, pp.Mean, pp.Std)
+	fmt.Fprintf(w, "features:    %s\n", m.Features)
 	if t := m.Temporal; t != nil {
 		fmt.Fprintf(w, "temporal:    %s: %s → %s (%s), receptive field %d frames\n", t.File, t.Input, t.Output, t.OutputKind, t.ReceptiveField)
 	} else {
