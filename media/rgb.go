@@ -45,35 +45,11 @@ func OpenRGB(ctx context.Context, path string) (*Stream, error) {
 	return t.OpenRGB(ctx, path)
 }
 
-// OpenRGB probes the video at path and opens it with NativeRGB's
-// preprocessing. Read frames with ReadRGB (Next and ReadFrame work too, as
-// floats in [0,1]).
+// OpenRGB opens the video at path with NativeRGB's preprocessing (Open
+// with no size and no rate). Read frames with ReadRGB (Next and ReadFrame
+// work too, as floats in [0,1]).
 func (t Tools) OpenRGB(ctx context.Context, path string) (*Stream, error) {
-	info, err := t.Probe(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.HasVideo {
-		return nil, fmt.Errorf("decode %s: the file has no video stream", path)
-	}
-	p := NativeRGB(info)
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
-	}
-	s := &Stream{
-		ctx:      ctx,
-		info:     info,
-		p:        p,
-		expected: p.FrameRate.framesIn(info.End().Seconds()),
-		frameLen: p.FrameLen(),
-		lut:      p.luts(),
-	}
-	s.raw = make([]byte, p.Width*p.Height*3)
-	s.proc, err = startFFmpeg(ctx, t.FFmpeg.Path, decodeArgs(info, p))
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
-	}
-	return s, nil
+	return t.Open(ctx, path, Preprocess{Scaler: "bilinear", Color: "rgb", Layout: "hwc"})
 }
 
 // ReadRGB returns the next frame as 8-bit RGB without conversion, or io.EOF

@@ -69,8 +69,9 @@ func Open(ctx context.Context, path string, p Preprocess) (*Stream, error) {
 // p.FrameRate (dropping or repeating frames onto an even grid, so variable
 // frame rates come out evenly spaced), resizes and crops it as p says, and
 // writes raw RGB to a pipe. A p of Width and Height 0 keeps the video's
-// displayed size, and then a zero FrameRate its own rate (NativeRGB). Frame i has media time i/p.FrameRate; see the
-// package documentation for how that relates to the container's clock.
+// displayed size, and then a zero FrameRate its own rate (NativeRGB).
+// Frame i has media time i/p.FrameRate; see the package documentation for
+// how that relates to the container's clock.
 //
 // The input is only read: nothing is written next to it or anywhere else.
 // Cancelling ctx kills ffmpeg; the process is reaped even if Close is never
