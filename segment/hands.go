@@ -3,6 +3,7 @@ package segment
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/signseg/signseg/segment/decode"
@@ -40,6 +41,8 @@ const (
 	handsSmoothSec   = 0.08 // Gaussian σ of the position smoothing
 	handsPeakSec     = 0.5  // the peaks around a minimum are searched this far on each side
 	handsMinGapSec   = 0.2  // of two boundaries closer than this the clearer is kept
+	handsHoldSec     = 0.15 // still (below handsStillSpeed) this long inside signing, the hands hold
+	handsCitationSec = 2.0  // the longest citation-form sign: longer pieces between holds hold several
 	handsStillSpeed  = 0.25 // shoulder widths per second: slower than this …
 	handsStillSec    = 1.0  // … for this long, a hand rests
 	handsRestLine    = 0.8  // a hand below this share of the way from shoulders to hips rests
@@ -91,13 +94,18 @@ type handsRegion struct {
 //     handsStillSpeed for handsStillSec; the frames where a hand does not
 //     rest form signing stretches, and the signing speed is the summed
 //     speed of the hands that do not rest.
-//  3. A boundary is a local minimum of the signing speed whose clarity,
-//     1 − speed / the lower of the highest speeds within handsPeakSec on
-//     each side, is its score (the decoder keeps those above threshold,
-//     0.5 by default); of two boundaries closer than handsMinGapSec the
-//     clearer stays. Signs lie between the first and the last boundary of a
-//     stretch (the way into and out of the signing space is not a sign), or
-//     cover the whole stretch when it has fewer than two.
+//  3. Inside a stretch, a hold (the signing speed below handsStillSpeed
+//     for at least handsHoldSec) ends a sign: citation-form signs end in
+//     one. Fluent signing mostly drops holds, so a stretch without holds,
+//     and a piece between holds longer than handsCitationSec, is split at
+//     the dips of the speed: local minima whose clarity, 1 − speed / the
+//     lower of the highest speeds within handsPeakSec on each side, is
+//     above threshold (0.5 by default); of two dips closer than
+//     handsMinGapSec the clearer stays. In a stretch without holds the
+//     signs lie between its first and last clear dip (the way into and out
+//     of the signing space is not a sign), or cover the whole stretch when
+//     it has fewer than two; after a stretch's last hold, the hands going
+//     down to rest are not a sign.
 func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 	res := handsResult{boundary: make([]float32, T)}
 	if T == 0 || fps <= 0 {
@@ -128,6 +136,10 @@ func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 
 	speed := make([]float64, T) // signing speed, shoulder widths per second
 	signing := make([]bool, T)
+	lowered := make([]bool, T) // both hands below the rest line or not found
+	for t := range lowered {
+		lowered[t] = true
+	}
 	for _, hand := range []struct{ wrist, first int }{{kpLeftWrist, kpLeftHand}, {kpRightWrist, kpRightHand}} {
 		// Position (x, y) and shape (21 points relative to the wrist, x and
 		// y), with a presence flag per frame.
@@ -169,6 +181,7 @@ func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 		rest := make([]bool, T)
 		for t := range T {
 			rest[t] = pos[t] == nil || pos[t][1] > restLine(kp, t)
+			lowered[t] = lowered[t] && rest[t]
 		}
 		markStill(rest, v, int(math.Round(handsStillSec*fps)))
 		for t := range T {
@@ -179,70 +192,142 @@ func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 		}
 	}
 
-	peak := max(1, int(math.Round(handsPeakSec*fps)))
-	minGap := max(1, int(math.Round(handsMinGapSec*fps)))
+	st := stretchRule{speed: speed, boundary: res.boundary, fps: fps, threshold: threshold}
 	forRuns(signing, func(a, b int) {
-		type minimum struct {
-			t       int
-			clarity float64
-		}
-		var mins []minimum
-		for i := a + 1; i+1 < b; i++ {
-			if !(speed[i] < speed[i-1]) {
-				continue
-			}
-			// A minimum may be a plateau (a hold): take its middle.
-			j := i
-			for j+1 < b && speed[j+1] == speed[i] {
-				j++
-			}
-			if j+1 == b || speed[j+1] < speed[i] {
-				continue
-			}
-			t := (i + j) / 2
-			left, right := 0.0, 0.0
-			for u := max(a, t-peak); u < t; u++ {
-				left = max(left, speed[u])
-			}
-			for u := t + 1; u < min(b, t+peak+1); u++ {
-				right = max(right, speed[u])
-			}
-			if lower := min(left, right); lower > 0 {
-				mins = append(mins, minimum{t, 1 - speed[t]/lower})
-			}
-		}
-		sort.SliceStable(mins, func(i, j int) bool { return mins[i].clarity > mins[j].clarity })
-		var kept []int
-		for _, m := range mins {
-			near := false
-			for _, k := range kept {
-				if abs(k-m.t) < minGap {
-					near = true
-					break
-				}
-			}
-			if !near {
-				kept = append(kept, m.t)
-				for f := max(m.t-handsDilateFrame, a); f < min(m.t+handsDilateFrame, b); f++ {
-					res.boundary[f] = float32(m.clarity)
-				}
-			}
-		}
-		// Only boundaries the decoder will keep delimit the signs.
-		var clear []int
-		for _, k := range kept {
-			if float64(res.boundary[k]) > threshold {
-				clear = append(clear, k)
-			}
-		}
-		sort.Ints(clear)
-		if len(clear) >= 2 {
-			res.regions = append(res.regions, handsRegion{start: clear[0], end: clear[len(clear)-1]})
-		} else {
-			res.regions = append(res.regions, handsRegion{start: a, end: b, whole: true})
-		}
+		res.regions = append(res.regions, st.apply(a, b, b < T && lowered[b]))
 	})
 	return res
+}
+
+// stretchRule finds the boundaries of one signing stretch from the signing
+// speed, writing their clarity into boundary.
+type stretchRule struct {
+	speed     []float64
+	boundary  []float32
+	fps       float64
+	threshold float64
+}
+
+// apply returns the region of the stretch [a, b) in which signs lie;
+// lowered says that the stretch ends with the hands lowered (not merely
+// still, or the video's end). Citation-form signs end in a hold, which
+// fluent signing mostly drops (hold deletion): so when the stretch has
+// holds, each hold ends a sign, and only pieces between holds longer than
+// handsCitationSec are split further at their clear dips; a stretch
+// without holds is split at its clear dips alone.
+func (st stretchRule) apply(a, b int, lowered bool) handsRegion {
+	holds := st.holds(a, b)
+	if len(holds) == 0 {
+		clear := st.dips(a, b)
+		if len(clear) < 2 {
+			return handsRegion{start: a, end: b, whole: true}
+		}
+		// The way into and out of the signing space is not a sign.
+		return handsRegion{start: clear[0], end: clear[len(clear)-1]}
+	}
+	cuts := append(append([]int{a}, holds...), b)
+	region := handsRegion{start: a, end: b}
+	if lowered {
+		// After the last hold the hands only go down to rest.
+		region.end = holds[len(holds)-1]
+	}
+	for i := 0; i+1 < len(cuts); i++ {
+		if float64(cuts[i+1]-cuts[i]) <= handsCitationSec*st.fps {
+			continue
+		}
+		// Fluent signing: as in a stretch without holds, the way in before
+		// the first dip and the way out after the last are not signs.
+		clear := st.dips(cuts[i], cuts[i+1])
+		if len(clear) > 0 && i == 0 {
+			region.start = clear[0]
+		}
+		if len(clear) > 0 && i+2 == len(cuts) {
+			region.end = clear[len(clear)-1]
+		}
+	}
+	for _, h := range holds {
+		st.mark(h, 1)
+	}
+	return region
+}
+
+// holds returns the middle frames of the holds inside (a, b): runs of at
+// least handsHoldSec in which the signing speed stays below
+// handsStillSpeed (a longer run is a rest and has ended the stretch).
+func (st stretchRule) holds(a, b int) []int {
+	minLen := max(1, int(math.Ceil(handsHoldSec*st.fps-1e-9)))
+	slow := make([]bool, b-a)
+	for i := range slow {
+		slow[i] = st.speed[a+i] < handsStillSpeed
+	}
+	var mids []int
+	forRuns(slow, func(x, y int) {
+		if x > 0 && a+y < b && y-x >= minLen {
+			mids = append(mids, a+(x+y)/2)
+		}
+	})
+	return mids
+}
+
+// dips marks the speed minima of [a, b) with their clarity, 1 − speed /
+// the lower of the highest speeds within handsPeakSec on each side; of two
+// minima closer than handsMinGapSec the clearer stays. It returns the
+// marked minima clearer than the threshold, in order.
+func (st stretchRule) dips(a, b int) []int {
+	speed := st.speed
+	peak := max(1, int(math.Round(handsPeakSec*st.fps)))
+	minGap := max(1, int(math.Round(handsMinGapSec*st.fps)))
+	type minimum struct {
+		t       int
+		clarity float64
+	}
+	var mins []minimum
+	for i := a + 1; i+1 < b; i++ {
+		if !(speed[i] < speed[i-1]) {
+			continue
+		}
+		// A minimum may be a plateau: take its middle.
+		j := i
+		for j+1 < b && speed[j+1] == speed[i] {
+			j++
+		}
+		if j+1 == b || speed[j+1] < speed[i] {
+			continue
+		}
+		t := (i + j) / 2
+		left, right := 0.0, 0.0
+		for u := max(a, t-peak); u < t; u++ {
+			left = max(left, speed[u])
+		}
+		for u := t + 1; u < min(b, t+peak+1); u++ {
+			right = max(right, speed[u])
+		}
+		if lower := min(left, right); lower > 0 {
+			mins = append(mins, minimum{t, 1 - speed[t]/lower})
+		}
+	}
+	sort.SliceStable(mins, func(i, j int) bool { return mins[i].clarity > mins[j].clarity })
+	var kept, clear []int
+	for _, m := range mins {
+		if slices.ContainsFunc(kept, func(k int) bool { return abs(k-m.t) < minGap }) {
+			continue
+		}
+		kept = append(kept, m.t)
+		st.mark(m.t, m.clarity)
+		if m.clarity > st.threshold {
+			clear = append(clear, m.t)
+		}
+	}
+	sort.Ints(clear)
+	return clear
+}
+
+// mark gives the boundary at frame t its clarity, on handsDilateFrame
+// frames before it and on t itself, as for changepoints.
+func (st stretchRule) mark(t int, clarity float64) {
+	for f := max(t-handsDilateFrame, 0); f <= t; f++ {
+		st.boundary[f] = float32(clarity)
+	}
 }
 
 // keep cuts the decoded signs to the signing regions (a whole region is one
