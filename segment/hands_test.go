@@ -2,6 +2,7 @@ package segment
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/signseg/signseg/segment/decode"
@@ -70,12 +71,25 @@ func handsSigns(kp []float32, T int, fps float64) []decode.FrameSpan {
 func TestHandsRule(t *testing.T) {
 	rest := waypoint{x: 250, y: 400, move: 0, hold: 1}
 	down := waypoint{x: 250, y: 400, move: 0.4, hold: 1}
+	// A citation-form sign: a movement to its place, a movement repeated
+	// there (a dip of speed at every turn, but no hold), then the hold
+	// that ends it.
+	citation := func(x, y float64) []waypoint {
+		return []waypoint{{x, y, 0.4, 0}, {x + 30, y - 20, 0.15, 0}, {x, y, 0.15, 0}, {x + 30, y - 20, 0.15, 0}, {x, y, 0.15, 0.4}}
+	}
+	// Fluent signing: movements from place to place without holds; the
+	// speed dips clearly at the four inner places, while the first and
+	// last blend into the way in and out, which are not signs.
+	fluent := []waypoint{rest, {230, 250, 0.4, 0}, {300, 230, 0.3, 0}, {250, 280, 0.3, 0}, {310, 270, 0.3, 0}, {240, 230, 0.3, 0}, {290, 290, 0.3, 0}, down}
 	tests := []struct {
 		name  string
 		path  []waypoint
 		signs int
 	}{
-		{"three holds: two signs between them", []waypoint{rest, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.4}, down}, 2},
+		{"each hold ends a sign", []waypoint{rest, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.4}, down}, 3},
+		{"the video ends during the last sign", []waypoint{rest, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.1}}, 3},
+		{"repeated movement inside citation signs", slices.Concat([]waypoint{rest}, citation(230, 250), citation(290, 240), citation(250, 280), []waypoint{down}), 3},
+		{"fluent signing: split at the clear dips", fluent, 3},
 		{"a single hold is one sign", []waypoint{rest, {230, 250, 0.4, 0.5}, down}, 1},
 		{"hands resting throughout", []waypoint{rest, {260, 390, 0.5, 2}}, 0},
 		{"a hand held still at the chest is resting", []waypoint{{250, 250, 0, 3}}, 0},
@@ -113,11 +127,13 @@ func TestHandsBoundaryAtHold(t *testing.T) {
 	path := []waypoint{{250, 400, 0, 1}, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.4}, {250, 400, 0.4, 1}}
 	kp, T := signer(fps, path)
 	signs := handsSigns(kp, T, fps)
-	if len(signs) != 2 {
+	if len(signs) != 3 {
 		t.Fatalf("signs %+v", signs)
 	}
-	// The second hold runs from 1+0.4+0.4+0.4 = 2.2 s to 2.6 s.
-	if cut := float64(signs[1].Start) / fps; cut < 2.2 || cut > 2.6 {
-		t.Errorf("boundary at %.2f s, want inside the hold 2.2–2.6 s", cut)
+	// The holds run from 1.4 to 1.8 s and from 2.2 to 2.6 s.
+	for i, hold := range [][2]float64{{1.4, 1.8}, {2.2, 2.6}} {
+		if cut := float64(signs[i+1].Start) / fps; cut < hold[0] || cut > hold[1] || signs[i].End != signs[i+1].Start {
+			t.Errorf("boundary %d at %.2f s (signs %+v), want inside the hold %.1f–%.1f s", i+1, cut, signs, hold[0], hold[1])
+		}
 	}
 }
