@@ -27,7 +27,7 @@ func BenchmarkDefaultModel640x360(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, seg := defaultSegmenter(b)
+	m, seg := motionSegmenter(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		stream, err := media.Open(context.Background(), path, m.Features.Preprocess)

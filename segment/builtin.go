@@ -9,8 +9,10 @@ import (
 )
 
 // DefaultModel is the model used when none is named: the training-free
-// motion baseline, which needs no downloaded weights.
-const DefaultModel = "motion"
+// hands rule on MediaPipe Holistic keypoints, which needs no trained
+// segmenter (only the MediaPipe models that make setup fetches). On real
+// signing it finds signs where the motion baseline does not (README).
+const DefaultModel = "hands"
 
 //go:embed builtin/*.json
 var builtinFS embed.FS

@@ -10,8 +10,9 @@
 //
 // Models are folders holding a manifest (model.json, see Manifest) and ONNX
 // files; they run through ONNX Runtime (internal/ortsession), whose one
-// process-wide environment is owned by internal/ortenv. The built-in model
-// "motion" needs no files.
+// process-wide environment is owned by internal/ortenv. The built-in models
+// need no files of their own: "hands" (the default) reads MediaPipe
+// Holistic keypoints, "motion" the video's motion.
 //
 // A Segmenter has two seams. Its FeatureExtractor, chosen by the manifest's
 // feature kind (FeatureSpec.Kind), turns frames into features: the paper's

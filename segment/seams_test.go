@@ -183,7 +183,7 @@ func TestDecodingOverrides(t *testing.T) {
 // as batch --jobs does; under -race (CI) it checks the claim that Segment is
 // safe for concurrent use, and every run must give the same result.
 func TestSegmentConcurrent(t *testing.T) {
-	for _, name := range []string{"default motion", "MS-TCN"} {
+	for _, name := range []string{"motion", "MS-TCN"} {
 		t.Run(name, func(t *testing.T) {
 			var m *Model
 			var seg *Segmenter
@@ -195,7 +195,7 @@ func TestSegmentConcurrent(t *testing.T) {
 				}
 				defer seg.Close()
 			} else {
-				m, seg = defaultSegmenter(t)
+				m, seg = motionSegmenter(t)
 			}
 			frames := randomFrames(m, 40, 9)
 			const runs = 4

@@ -136,7 +136,7 @@ func (s *elanSetup) runELAN(t *testing.T, opt elantest.Options) *elantest.Result
 // returns the tiers ELAN should load: signs, confidence and boundaries.
 func referenceTiers(t *testing.T, eafPath string) []elantest.Tier {
 	t.Helper()
-	if _, stderr, code := runCLI(t, "segment", "--quiet", "--no-backup", "--confidence", "--boundary-tier", "signseg-boundaries", eafPath); code != 0 {
+	if _, stderr, code := runCLI(t, "segment", "--quiet", "--model", "motion", "--no-backup", "--confidence", "--boundary-tier", "signseg-boundaries", eafPath); code != 0 {
 		t.Fatalf("reference run: %s", stderr)
 	}
 	doc, err := eaf.ReadFile(eafPath)
@@ -168,7 +168,7 @@ func TestELANRecognizer(t *testing.T) {
 	var names []string
 	for _, p := range s.rec.Params {
 		names = append(names, p.Name)
-		if p.Name == plugin.ParamModel && !reflect.DeepEqual(p.Convoc, []string{"motion", "hands", "broken", "motion-copy"}) {
+		if p.Name == plugin.ParamModel && !reflect.DeepEqual(p.Convoc, []string{"hands", "motion", "broken", "motion-copy"}) {
 			t.Errorf("models offered: %q", p.Convoc)
 		}
 	}
@@ -207,8 +207,8 @@ func TestELANRecognizer(t *testing.T) {
 			}
 		})
 	}
-	t.Run("signs only, defaults", func(t *testing.T) {
-		res := s.runELAN(t, elantest.Options{Version: elantest.ELAN69, Values: map[string]string{plugin.ParamVideo: video}})
+	t.Run("signs only, other parameters default", func(t *testing.T) {
+		res := s.runELAN(t, elantest.Options{Version: elantest.ELAN69, Values: map[string]string{plugin.ParamVideo: video, plugin.ParamModel: "motion"}})
 		if res.Outcome != elantest.Done || len(res.Outputs[0].Tiers) != 1 || !reflect.DeepEqual(res.Outputs[0].Tiers[0], want[0]) {
 			t.Fatalf("outcome %s, tiers %+v", res.Outcome, res.Outputs[0].Tiers)
 		}
@@ -218,9 +218,9 @@ func TestELANRecognizer(t *testing.T) {
 		name, want string
 		values     map[string]string
 	}{
-		{"missing video", "gone", map[string]string{plugin.ParamVideo: filepath.Join(s.media, "gone é.mp4")}},
+		{"missing video", "gone", map[string]string{plugin.ParamVideo: filepath.Join(s.media, "gone é.mp4"), plugin.ParamModel: "motion"}},
 		{"unreadable model", "broken", map[string]string{plugin.ParamVideo: video, plugin.ParamModel: "broken"}},
-		{"not a video", "model.json", map[string]string{plugin.ParamVideo: filepath.Join(s.models, "broken", "model.json")}},
+		{"not a video", "model.json", map[string]string{plugin.ParamVideo: filepath.Join(s.models, "broken", "model.json"), plugin.ParamModel: "motion"}},
 	}
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
@@ -267,7 +267,7 @@ func TestELANStop(t *testing.T) {
 	}
 	t.Run("SIGTERM", func(t *testing.T) {
 		start := time.Now()
-		res := s.runELAN(t, elantest.Options{Version: elantest.ELAN69, Values: map[string]string{plugin.ParamVideo: video}, CancelAt: segmenting})
+		res := s.runELAN(t, elantest.Options{Version: elantest.ELAN69, Values: map[string]string{plugin.ParamVideo: video, plugin.ParamModel: "motion"}, CancelAt: segmenting})
 		t.Logf("stopped after %v:\n%s", time.Since(start), strings.Join(res.Lines[max(0, len(res.Lines)-3):], "\n"))
 		report := strings.Join(res.Lines, "\n")
 		if res.Outcome != elantest.Cancelled || res.ExitCode == 0 || res.Lines[len(res.Lines)-1] != plugin.ResultFailed || !strings.Contains(report, "stopped") {
@@ -281,7 +281,7 @@ func TestELANStop(t *testing.T) {
 		if err := os.WriteFile(out, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		doc := s.rec.ParamDocument(elantest.ELAN69, map[string]string{plugin.ParamVideo: video, plugin.ParamSegments: out}, time.Now(), "\n")
+		doc := s.rec.ParamDocument(elantest.ELAN69, map[string]string{plugin.ParamVideo: video, plugin.ParamModel: "motion", plugin.ParamSegments: out}, time.Now(), "\n")
 		cmd := exec.Command("./" + plugin.LauncherSh)
 		cmd.Dir, cmd.Env, cmd.Stdin = s.rec.Dir, []string{"LC_ALL=C"}, strings.NewReader(doc)
 		stdout, err := cmd.StdoutPipe()

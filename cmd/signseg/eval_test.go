@@ -397,7 +397,7 @@ func TestEvalUsageAndErrors(t *testing.T) {
 func TestEvalEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	path, _ := fixture(t, dir, "session", 5)
-	if _, stderr, code := runCLI(t, "segment", "--quiet", path); code != 0 {
+	if _, stderr, code := runCLI(t, "segment", "--quiet", "--model", "motion", path); code != 0 {
 		t.Fatalf("segment: exit %d: %s", code, stderr)
 	}
 	out := checkTableMatchesJSON(t, "eval", "--ref", "gloss", path)

@@ -85,7 +85,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"every bad setting on one line", []string{"video", "--threshold", "2", "--min-sign-frames", "-1", "x.mp4"}, 2, "", "threshold 2 must be between 0 and 1; min sign frames -1 must be ≥ 0\n"},
 		{"threshold decoder without a temporal model", []string{"video", "--decoder", "threshold", "x.mp4"}, 2, "", "needs a temporal model"},
 		{"unknown model", []string{"video", "--model", "nosuchmodel", "x.mp4"}, 2, "", `model "nosuchmodel" not found`},
-		{"feature-every beyond the clip", []string{"video", "--feature-every", "99", "x.mp4"}, 2, "", "features every 99 clips"},
+		{"feature-every beyond the clip", []string{"video", "--model", "motion", "--feature-every", "99", "x.mp4"}, 2, "", "features every 99 clips"},
 		{"no CUDA in this ONNX Runtime", []string{"video", "--device", "cuda", "x.mp4"}, 1, "", "CUDA execution provider is not available"},
 	}
 	for _, tc := range tests {
@@ -170,7 +170,7 @@ func TestSegmentCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr, code := runCLI(t, "segment", "--quiet", "--confidence", "--boundary-tier", "signseg-boundaries", path)
+	stdout, stderr, code := runCLI(t, "segment", "--quiet", "--model", "motion", "--confidence", "--boundary-tier", "signseg-boundaries", path)
 	if code != 0 || !strings.Contains(stdout, "wrote tier signseg-signs, signseg-signs-confidence, signseg-boundaries") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -215,7 +215,7 @@ func TestSegmentCommand(t *testing.T) {
 		t.Fatalf("replacing a human tier: exit %d, %s", code, stderr)
 	}
 	// --replace redoes signseg's tier and keeps the same document otherwise.
-	stdout, stderr, code = runCLI(t, "segment", "--quiet", "--replace", "--confidence", "--boundary-tier", "signseg-boundaries", path)
+	stdout, stderr, code = runCLI(t, "segment", "--quiet", "--model", "motion", "--replace", "--confidence", "--boundary-tier", "signseg-boundaries", path)
 	if code != 0 {
 		t.Fatalf("--replace: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -389,7 +389,7 @@ func TestSegmentOldVersion(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := runCLI(t, "segment", "--quiet", "--media", video, path); code != 0 {
+	if _, stderr, code := runCLI(t, "segment", "--quiet", "--model", "motion", "--media", video, path); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	doc, err := eaf.ReadFile(path)

@@ -104,7 +104,7 @@ func TestBatchMediaDir(t *testing.T) {
 
 	// Without --media-dir every file fails, naming the flag.
 	report := filepath.Join(root, "missing.jsonl")
-	_, stderr, code := runCLI(t, "batch", corpus, "--jobs", "2", "--quiet", "--report", report)
+	_, stderr, code := runCLI(t, "batch", corpus, "--model", "motion", "--jobs", "2", "--quiet", "--report", report)
 	if code != 1 || !strings.Contains(stderr, "20 of 20 files failed") {
 		t.Fatalf("batch without --media-dir: exit %d\n%s", code, stderr)
 	}
@@ -119,7 +119,7 @@ func TestBatchMediaDir(t *testing.T) {
 
 	// With it (after the folder, as people type it), every file finds its
 	// own video.
-	stdout, stderr, code := runCLI(t, "batch", corpus, "--media-dir", media, "--jobs", "2", "--json")
+	stdout, stderr, code := runCLI(t, "batch", corpus, "--model", "motion", "--media-dir", media, "--jobs", "2", "--json")
 	if code != 0 {
 		t.Fatalf("batch --media-dir: exit %d\n%s%s", code, stdout, stderr)
 	}
