@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,7 +20,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/signseg/signseg/eaf"
-	"github.com/signseg/signseg/internal/atomicfile"
 	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
@@ -39,7 +35,6 @@ const (
 	trainTemporalFile = "mstcn.onnx"     // the trained temporal model
 	featureCacheDir   = ".feature-cache" // under the models folder
 	trainStateDir     = ".train-state"   // under the models folder: NAME.state for --resume
-	featureCacheMagic = "signseg-features-v1"
 )
 
 func trainCommand() *cli.Command {
@@ -526,14 +521,6 @@ func featureIdentity(m *segment.Model) (string, error) {
 	return m.Name + "-" + hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-// featureCacheFile is what a cache file holds (gob).
-type featureCacheFile struct {
-	Magic     string
-	VideoSHA  string
-	FeatureID string
-	Features  segment.Features
-}
-
 // cacheFeatures makes sure that f's features are in the cache: it reads
 // them from there, else computes them from the video and stores them. It
 // checks f's reference against them and counts its frame labels per
@@ -544,7 +531,7 @@ func (f *trainFile) cacheFeatures(ctx context.Context, modelsDir, featID string,
 		return fmt.Errorf("%s: video: %w", f.EAF, err)
 	}
 	f.SHA256, f.featID = sum, featID
-	f.cache = filepath.Join(modelsDir, featureCacheDir, featID, sum+".gob")
+	f.cache = filepath.Join(modelsDir, featureCacheDir, featID, sum+".features")
 	feats, err := readFeatureCache(f.cache, sum, featID, dim)
 	f.cached = err == nil
 	if err != nil {
@@ -580,36 +567,15 @@ func (f *trainFile) computeFeatures(ctx context.Context, seg *segment.Segmenter,
 	if feats.Rows() == 0 {
 		return nil, fmt.Errorf("%s: no frames decoded", f.Video)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(featureCacheFile{Magic: featureCacheMagic, VideoSHA: f.SHA256, FeatureID: f.featID, Features: *feats}); err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(filepath.Dir(f.cache), 0o755); err != nil {
 		return nil, fmt.Errorf("feature cache: %w", err)
 	}
-	if err := atomicfile.WriteFile(f.cache, buf.Bytes(), atomicfile.Options{}); err != nil {
+	if err := writeFeatureCache(f.cache, f.SHA256, f.featID, feats); err != nil {
 		return nil, fmt.Errorf("feature cache: %w", err)
 	}
+	// The same features in the first cache format (gob) are stale.
+	os.Remove(strings.TrimSuffix(f.cache, ".features") + ".gob")
 	return feats, nil
-}
-
-// readFeatureCache reads a cache file and checks that it holds the
-// features of the video with SHA-256 sum by the feature model featID.
-func readFeatureCache(path, sum, featID string, dim int) (*segment.Features, error) {
-	r, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	var cf featureCacheFile
-	if err := gob.NewDecoder(bufio.NewReader(r)).Decode(&cf); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if cf.Magic != featureCacheMagic || cf.VideoSHA != sum || cf.FeatureID != featID || cf.Features.Dim != dim ||
-		cf.Features.Rows() == 0 || len(cf.Features.Data) != dim*cf.Features.Rows() {
-		return nil, fmt.Errorf("%s: not the features of this video by this model", path)
-	}
-	return &cf.Features, nil
 }
 
 // features reads f's features back from the cache.

@@ -52,7 +52,7 @@ func TestTrainCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	cached, err := filepath.Glob(filepath.Join(models, featureCacheDir, "motion-*", "*.gob"))
+	cached, err := filepath.Glob(filepath.Join(models, featureCacheDir, "motion-*", "*.features"))
 	if err != nil || len(cached) != 4 {
 		t.Errorf("feature cache holds %d files (%v), want 4", len(cached), err)
 	}
