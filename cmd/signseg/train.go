@@ -47,9 +47,10 @@ func trainCommand() *cli.Command {
 			"--features (motion, hands, an imported I3D model...) and are cached under\n" +
 			"<models-dir>/" + featureCacheDir + ", keyed by the video's SHA-256 and the feature model, so a second\n" +
 			"run decodes no video. Training and validation read each file's features from the cache when\n" +
-			"they need them, so memory holds a few videos' features, whatever the number of files. Files are split into training and validation by file (--val or\n" +
-			"--val-files). Each epoch prints the training loss and validation mF1B/mF1S (reference\n" +
-			"extent, as `eval`); training stops early when mF1B has not improved for --patience epochs.\n" +
+			"they need them, so memory holds a few videos' features, whatever the number of files. Files\n" +
+			"are split into training and validation by file (--val or --val-files). Each epoch prints the\n" +
+			"training loss and validation mF1B/mF1S (reference extent, as `eval`), as a bar on a terminal;\n" +
+			"training stops early when mF1B has not improved for --patience epochs.\n" +
 			"The best epoch is written as the model --out (a normal model folder with train.json) and\n" +
 			"compared with the feature model itself on the validation files. Ctrl-C saves the best\n" +
 			"model so far; --resume continues a stopped run (same files and flags).",
