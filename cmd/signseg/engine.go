@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -96,7 +97,13 @@ func engineConfigFrom(c *cli.Context, threadsPerJob int) (engineConfig, error) {
 // converted ones from the models folder, else from the npm package (see
 // the pose command), converting them on first use.
 func holisticModels(c *cli.Context) segment.HolisticModels {
-	cache, pkg := poseModelsDir(c), mediaPipeDir(c)
+	return holisticModelsIn(modelsDir(c), c)
+}
+
+// holisticModelsIn is holisticModels for commands with their own
+// --models-dir (train), whose converted models go under that folder.
+func holisticModelsIn(models string, c *cli.Context) segment.HolisticModels {
+	cache, pkg := filepath.Join(models, pose.ModelsSubdir), mediaPipeDir(c)
 	return func(complexity int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, complexity) }
 }
 

@@ -31,7 +31,7 @@ func poseCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output folder (default: next to each video)"},
 			&cli.StringFlag{Name: "overlay", Usage: "write the video with the skeletons drawn to this .mp4 (one video only)"},
-			&cli.StringFlag{Name: "mediapipe", Usage: "the package/ folder of the unpacked npm package @mediapipe/holistic (default: $" + envMediaPipe + ", else " + tflite.HolisticDir + " in the working directory or next to the binary)", EnvVars: []string{envMediaPipe}},
+			mediaPipeFlag(),
 			&cli.IntFlag{Name: "complexity", Value: pose.ComplexityFull, Usage: "pose landmark model: 0 lite, 1 full (Holistic's default), 2 heavy"},
 			&cli.IntFlag{Name: "threads", Usage: "CPU threads in all (default: all cores); the pose and hand stages run side by side, each with half"},
 			&cli.BoolFlag{Name: "no-smoothing", Usage: "turn off MediaPipe's landmark smoothing"},
@@ -146,6 +146,12 @@ func poseVideo(c *cli.Context, tools media.Tools, tr *pose.Tracker, video, out, 
 		}
 	}
 	return sum, w.Close()
+}
+
+// mediaPipeFlag is --mediapipe, where the MediaPipe Holistic package is
+// (see mediaPipeDir).
+func mediaPipeFlag() cli.Flag {
+	return &cli.StringFlag{Name: "mediapipe", Usage: "the package/ folder of the unpacked npm package @mediapipe/holistic (default: $" + envMediaPipe + ", else " + tflite.HolisticDir + " in the working directory or next to the binary)", EnvVars: []string{envMediaPipe}}
 }
 
 // poseModelsDir is where converted Holistic models are cached.

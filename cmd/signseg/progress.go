@@ -25,11 +25,25 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, quiet bool) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = isatty.IsTerminal(f.Fd())
+	return &progress{w: w, tty: isTerminal(w), quiet: quiet, every: 10 * time.Second}
+}
+
+// terminal is a writer that says whether it is a terminal: tests pass one
+// as stderr to take the terminal path in process.
+type terminal interface {
+	io.Writer
+	isTerminal() bool
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	switch f := w.(type) {
+	case *os.File:
+		return isatty.IsTerminal(f.Fd())
+	case terminal:
+		return f.isTerminal()
 	}
-	return &progress{w: w, tty: tty, quiet: quiet, every: 10 * time.Second}
+	return false
 }
 
 // file returns the callback for one video of one file.

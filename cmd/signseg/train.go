@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,7 +20,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/signseg/signseg/eaf"
-	"github.com/signseg/signseg/internal/atomicfile"
 	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment"
@@ -38,7 +35,6 @@ const (
 	trainTemporalFile = "mstcn.onnx"     // the trained temporal model
 	featureCacheDir   = ".feature-cache" // under the models folder
 	trainStateDir     = ".train-state"   // under the models folder: NAME.state for --resume
-	featureCacheMagic = "signseg-features-v1"
 )
 
 func trainCommand() *cli.Command {
@@ -50,9 +46,11 @@ func trainCommand() *cli.Command {
 			"labels by the paper's rule, as in `signseg eval`; the features of the linked videos come from\n" +
 			"--features (motion, hands, an imported I3D model...) and are cached under\n" +
 			"<models-dir>/" + featureCacheDir + ", keyed by the video's SHA-256 and the feature model, so a second\n" +
-			"run decodes no video. Files are split into training and validation by file (--val or\n" +
-			"--val-files). Each epoch prints the training loss and validation mF1B/mF1S (reference\n" +
-			"extent, as `eval`); training stops early when mF1B has not improved for --patience epochs.\n" +
+			"run decodes no video. Training and validation read each file's features from the cache when\n" +
+			"they need them, so memory holds a few videos' features, whatever the number of files. Files\n" +
+			"are split into training and validation by file (--val or --val-files). Each epoch prints the\n" +
+			"training loss and validation mF1B/mF1S (reference extent, as `eval`), as a bar on a terminal;\n" +
+			"training stops early when mF1B has not improved for --patience epochs.\n" +
 			"The best epoch is written as the model --out (a normal model folder with train.json) and\n" +
 			"compared with the feature model itself on the validation files. Ctrl-C saves the best\n" +
 			"model so far; --resume continues a stopped run (same files and flags).",
@@ -75,6 +73,7 @@ func trainCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "replace an installed model of the same name"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress"},
 			&cli.IntFlag{Name: "threads", Usage: "CPU threads for the feature model (default: all cores)"},
+			mediaPipeFlag(),
 			mediaDirFlag(),
 		},
 		Action: trainAction,
@@ -95,14 +94,21 @@ type trainSettings struct {
 	force    bool
 }
 
-// trainFile is one EAF file with its reference, video and features.
+// trainFile is one EAF file with its reference and video, and where its
+// features are cached. The features themselves are read from the cache
+// when needed and dropped after, so that memory does not grow with the
+// number of files.
 type trainFile struct {
 	EAF      string
 	Video    string
 	SHA256   string
 	ref      [][]decode.TimeSpan // EAF time
 	originMS int64               // TIME_ORIGIN of the video's descriptor
-	feats    *segment.Features
+	cache    string              // the feature cache file
+	featID   string
+	meta     segment.Features // the features without their Data: frames, rate, offset, start
+	rows     int              // feature rows in the cache
+	counts   []int64          // frames per class in the training labels
 	cached   bool
 }
 
@@ -182,7 +188,7 @@ func trainAction(c *cli.Context) error {
 	}
 	seg, err := segment.NewSegmenter(fm, segment.Options{
 		Runtime:  ortsession.Options{Threads: c.Int("threads")},
-		Holistic: holisticModels(c),
+		Holistic: holisticModelsIn(s.dir, c),
 	})
 	if err != nil {
 		return fmt.Errorf("--features %s: %w", s.features, err)
@@ -199,8 +205,9 @@ func trainAction(c *cli.Context) error {
 	w, ew := c.App.Writer, c.App.ErrWriter
 	prog := newProgress(ew, c.Bool("quiet"))
 
-	// Every file is read before training, so that a bad file stops the run
-	// at once.
+	// Every file is read and its features cached before training, so that
+	// a bad file stops the run at once; one file's features are in memory
+	// at a time.
 	files := make([]*trainFile, 0, len(paths))
 	computed := 0
 	for _, p := range paths {
@@ -208,7 +215,7 @@ func trainAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := f.loadFeatures(c.Context, s.dir, featID, fm.Features.Dim, seg, tools, prog); err != nil {
+		if err := f.cacheFeatures(c.Context, s.dir, featID, fm.Features.Dim, seg, tools, prog, s.cfg.Classes); err != nil {
 			return err
 		}
 		if !f.cached {
@@ -222,15 +229,13 @@ func trainAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var trainSeqs []train.Sequence
-	var labels [][]int32
-	for _, i := range trainIdx {
-		seq, err := files[i].sequence()
-		if err != nil {
-			return err
+	trainSeqs := make(trainSource, len(trainIdx))
+	counts := make([]int64, s.cfg.Classes)
+	for k, i := range trainIdx {
+		trainSeqs[k] = files[i]
+		for c, n := range files[i].counts {
+			counts[c] += n
 		}
-		trainSeqs = append(trainSeqs, seq)
-		labels = append(labels, seq.Labels)
 	}
 	val := make([]*trainFile, len(valIdx))
 	for k, i := range valIdx {
@@ -239,7 +244,7 @@ func trainAction(c *cli.Context) error {
 	fmt.Fprintf(w, "%d training files, %d validation files: %s\n", len(trainIdx), len(valIdx), strings.Join(baseNames(val), ", "))
 
 	s.cfg.Inputs = fm.Features.Dim
-	s.opts.Loss = train.DefaultLoss(train.ClassWeights(labels, s.cfg.Classes))
+	s.opts.Loss = train.DefaultLoss(train.WeightsFromCounts(counts))
 	dec := decode.Options{Threshold: 0.5, Gaps: decode.GapsSplit, DropEdgeBoundaries: true}
 	s.opts.Validate = func(ctx context.Context, m *train.Model) (float64, string, error) {
 		r, err := scoreModel(m, val, dec)
@@ -333,7 +338,7 @@ func trainAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("train: the written model does not load (please report this): %w", err)
 	}
-	tseg, err := segment.NewSegmenter(trained, segment.Options{Runtime: ortsession.Options{Threads: c.Int("threads")}, Holistic: holisticModels(c)})
+	tseg, err := segment.NewSegmenter(trained, segment.Options{Runtime: ortsession.Options{Threads: c.Int("threads")}, Holistic: holisticModelsIn(s.dir, c)})
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -517,71 +522,102 @@ func featureIdentity(m *segment.Model) (string, error) {
 	return m.Name + "-" + hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-// featureCacheFile is what a cache file holds (gob).
-type featureCacheFile struct {
-	Magic     string
-	VideoSHA  string
-	FeatureID string
-	Features  segment.Features
-}
-
-// loadFeatures reads f's features from the cache, else computes them from
-// the video and stores them.
-func (f *trainFile) loadFeatures(ctx context.Context, modelsDir, featID string, dim int, seg *segment.Segmenter, tools media.Tools, prog *progress) error {
+// cacheFeatures makes sure that f's features are in the cache: it reads
+// them from there, else computes them from the video and stores them. It
+// checks f's reference against them and counts its frame labels per
+// class (classes), then drops them.
+func (f *trainFile) cacheFeatures(ctx context.Context, modelsDir, featID string, dim int, seg *segment.Segmenter, tools media.Tools, prog *progress, classes int) error {
 	sum, _, err := fileSHA256(f.Video)
 	if err != nil {
 		return fmt.Errorf("%s: video: %w", f.EAF, err)
 	}
-	f.SHA256 = sum
-	path := filepath.Join(modelsDir, featureCacheDir, featID, sum+".gob")
-	if data, err := os.ReadFile(path); err == nil {
-		var cf featureCacheFile
-		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&cf); err == nil && cf.Magic == featureCacheMagic &&
-			cf.VideoSHA == sum && cf.FeatureID == featID && cf.Features.Dim == dim && cf.Features.Rows() > 0 {
-			f.feats, f.cached = &cf.Features, true
-			return nil
+	f.SHA256, f.featID = sum, featID
+	f.cache = filepath.Join(modelsDir, featureCacheDir, featID, sum+".features")
+	feats, err := readFeatureCache(f.cache, sum, featID, dim)
+	f.cached = err == nil
+	if err != nil {
+		// A missing, damaged or foreign file is computed and replaced.
+		if feats, err = f.computeFeatures(ctx, seg, tools, prog); err != nil {
+			return err
 		}
-		// A damaged or foreign file is recomputed and replaced.
 	}
-	stream, err := tools.Open(ctx, f.Video, seg.Preprocess())
+	f.meta, f.rows = *feats, feats.Rows()
+	f.meta.Data = nil
+	seq, err := f.sequence(feats)
 	if err != nil {
 		return err
+	}
+	f.counts = make([]int64, classes)
+	train.CountClasses(f.counts, seq.Labels)
+	return nil
+}
+
+// computeFeatures computes f's features from its video and writes them
+// into the cache.
+func (f *trainFile) computeFeatures(ctx context.Context, seg *segment.Segmenter, tools media.Tools, prog *progress) (*segment.Features, error) {
+	stream, err := tools.Open(ctx, f.Video, seg.Preprocess())
+	if err != nil {
+		return nil, err
 	}
 	defer stream.Close()
 	feats, err := seg.Features(ctx, stream, stream.ExpectedFrames(), prog.file(f.EAF, f.Video))
 	prog.done()
 	if err != nil {
-		return fmt.Errorf("%s: %w", f.Video, err)
+		return nil, fmt.Errorf("%s: %w", f.Video, err)
 	}
 	if feats.Rows() == 0 {
-		return fmt.Errorf("%s: no frames decoded", f.Video)
+		return nil, fmt.Errorf("%s: no frames decoded", f.Video)
 	}
-	f.feats = feats
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(featureCacheFile{Magic: featureCacheMagic, VideoSHA: sum, FeatureID: featID, Features: *feats}); err != nil {
-		return err
+	if err := os.MkdirAll(filepath.Dir(f.cache), 0o755); err != nil {
+		return nil, fmt.Errorf("feature cache: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("feature cache: %w", err)
+	if err := writeFeatureCache(f.cache, f.SHA256, f.featID, feats); err != nil {
+		return nil, fmt.Errorf("feature cache: %w", err)
 	}
-	if err := atomicfile.WriteFile(path, buf.Bytes(), atomicfile.Options{}); err != nil {
-		return fmt.Errorf("feature cache: %w", err)
+	// The same features in the first cache format (gob) are stale.
+	os.Remove(strings.TrimSuffix(f.cache, ".features") + ".gob")
+	return feats, nil
+}
+
+// features reads f's features back from the cache.
+func (f *trainFile) features() (*segment.Features, error) {
+	fe, err := readFeatureCache(f.cache, f.SHA256, f.featID, f.meta.Dim)
+	if err == nil && (fe.Rows() != f.rows || fe.Frames != f.meta.Frames || fe.Offset != f.meta.Offset) {
+		err = errors.New("changed since this run began")
 	}
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("%s: feature cache: %w; run the training again", f.EAF, err)
+	}
+	return fe, nil
+}
+
+// trainSource gives train.Fit the training files' sequences, read from the
+// feature cache one at a time.
+type trainSource []*trainFile
+
+func (s trainSource) Len() int          { return len(s) }
+func (s trainSource) Name(i int) string { return s[i].EAF }
+
+func (s trainSource) Load(i int) (train.Sequence, error) {
+	fe, err := s[i].features()
+	if err != nil {
+		return train.Sequence{}, err
+	}
+	return s[i].sequence(fe)
 }
 
 // frameShiftMS is added to EAF times to get the time from the first
 // decoded frame: EAF time + TIME_ORIGIN is media time, and the pipeline
 // times frame i from round(StartMS) (segment.Result.Times).
 func (f *trainFile) frameShiftMS() int64 {
-	return f.originMS - max(int64(math.Round(f.feats.StartMS)), 0)
+	return f.originMS - max(int64(math.Round(f.meta.StartMS)), 0)
 }
 
-// sequence returns the training sequence: features [D, rows] and the label
-// of the frame of each row; frames outside the reference's extent are not
-// scored (partly annotated files teach nothing there).
-func (f *trainFile) sequence() (train.Sequence, error) {
-	fe := f.feats
+// sequence returns the training sequence of f's features fe: features
+// [D, rows] and the label of the frame of each row; frames outside the
+// reference's extent are not scored (partly annotated files teach nothing
+// there).
+func (f *trainFile) sequence(fe *segment.Features) (train.Sequence, error) {
 	shift := f.frameShiftMS()
 	var tiers [][]decode.TimeSpan
 	first, last := -1, -1
@@ -625,13 +661,13 @@ func (f *trainFile) sequence() (train.Sequence, error) {
 }
 
 func (f *trainFile) json() trainFileJSON {
-	return trainFileJSON{EAF: f.EAF, Video: f.Video, SHA256: f.SHA256, Frames: f.feats.Frames}
+	return trainFileJSON{EAF: f.EAF, Video: f.Video, SHA256: f.SHA256, Frames: f.meta.Frames}
 }
 
 // video scores hypothesis signs (media time) against f's reference as
 // `signseg eval` does with --frames reference at the features' frame rate.
 func (f *trainFile) video(hyp []decode.TimeSpan) (eval.Video, error) {
-	fps := f.feats.FPS
+	fps := f.meta.FPS
 	first, n := -1, 0
 	for _, tier := range f.ref {
 		for _, a := range tier {
@@ -665,11 +701,15 @@ func (f *trainFile) video(hyp []decode.TimeSpan) (eval.Video, error) {
 
 // scoreModel scores a model in training on the validation files: its
 // boundary probabilities decoded as the segment pipeline decodes a
-// temporal model's (per frame, then decode.Probabilities).
+// temporal model's (per frame, then decode.Probabilities). It reads one
+// file's features at a time.
 func scoreModel(m *train.Model, files []*trainFile, dec decode.Options) (eval.Report, error) {
 	videos := make([]eval.Video, 0, len(files))
 	for _, f := range files {
-		fe := f.feats
+		fe, err := f.features()
+		if err != nil {
+			return eval.Report{}, err
+		}
 		T, D := fe.Rows(), fe.Dim
 		x := make([]float32, D*T)
 		for t := range T {
@@ -705,11 +745,15 @@ func scoreModel(m *train.Model, files []*trainFile, dec decode.Options) (eval.Re
 }
 
 // scoreSegmenter scores a model through the normal pipeline on the cached
-// features of the validation files.
+// features of the validation files, read one file at a time.
 func scoreSegmenter(ctx context.Context, seg *segment.Segmenter, files []*trainFile) (eval.Report, error) {
 	videos := make([]eval.Video, 0, len(files))
 	for _, f := range files {
-		res, err := seg.SegmentFeatures(ctx, f.feats)
+		fe, err := f.features()
+		if err != nil {
+			return eval.Report{}, err
+		}
+		res, err := seg.SegmentFeatures(ctx, fe)
 		if err != nil {
 			return eval.Report{}, fmt.Errorf("%s: %w", f.EAF, err)
 		}

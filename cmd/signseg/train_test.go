@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/signseg/signseg/internal/ortenv"
 	"github.com/signseg/signseg/internal/testenv"
+	"github.com/signseg/signseg/pose"
 	"github.com/signseg/signseg/segment"
 )
 
@@ -49,7 +52,7 @@ func TestTrainCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	cached, err := filepath.Glob(filepath.Join(models, featureCacheDir, "motion-*", "*.gob"))
+	cached, err := filepath.Glob(filepath.Join(models, featureCacheDir, "motion-*", "*.features"))
 	if err != nil || len(cached) != 4 {
 		t.Errorf("feature cache holds %d files (%v), want 4", len(cached), err)
 	}
@@ -245,5 +248,153 @@ func TestTrainInterrupt(t *testing.T) {
 	}
 	if rec := readTrainRecord(t, filepath.Join(models, "stopped")); len(rec.Epochs) != done+1 || rec.Stop != "epochs" {
 		t.Errorf("train.json after --resume: %d epochs (want %d), stop %q", len(rec.Epochs), done+1, rec.Stop)
+	}
+}
+
+// fakeTerminal is a stderr that says it is a terminal (see isTerminal).
+type fakeTerminal struct{ bytes.Buffer }
+
+func (*fakeTerminal) isTerminal() bool { return true }
+
+func TestIsTerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tc := range []struct {
+		name string
+		w    io.Writer
+		want bool
+	}{{"regular file", f, false}, {"buffer", new(bytes.Buffer), false}, {"terminal", new(fakeTerminal), true}} {
+		if got := isTerminal(tc.w); got != tc.want {
+			t.Errorf("%s: isTerminal %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestTrainProgress checks what train prints per epoch: on a terminal a
+// redrawn bar on stderr with the epoch, loss and validation scores (those
+// that train.json records) and nothing on stdout; otherwise, or with
+// --quiet, a plain line per epoch on stdout and no bar.
+func TestTrainProgress(t *testing.T) {
+	dir := t.TempDir()
+	models := filepath.Join(dir, "models")
+	a, _ := fixture(t, dir, "a", 21)
+	b, _ := fixture(t, dir, "b", 22)
+	barRE := regexp.MustCompile(`^\[(#*) *\] epoch (\d+)/2 loss (\d+\.\d{4}) val mF1B (\d+\.\d{2}) mF1S (\d+\.\d{2}), \d+\.\ds( \*)?\n?$`)
+	lineRE := regexp.MustCompile(`(?m)^epoch (\d+)/2 loss (\d+\.\d{4}) val mF1B (\d+\.\d{2}) mF1S (\d+\.\d{2}), \d+\.\ds( \*)?$`)
+	for i, tc := range []struct {
+		name      string
+		terminal  bool
+		quiet     bool
+		wantBar   bool
+		wantLines bool
+	}{
+		// The first run computes the features: on a terminal they have a
+		// bar too.
+		{"terminal", true, false, true, false},
+		{"not a terminal", false, false, false, true},
+		{"quiet on a terminal", true, true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := fmt.Sprint("m", i)
+			args := []string{"signseg", "--ort-lib", testenv.ORTLibrary(t), "train", "--models-dir", models, "--ref", "gloss", "--features", "motion",
+				"--out", out, "--val-files", "b.eaf", "--epochs", "2", "--patience", "0", "--stages", "1", "--layers", "3", "--channels", "8", "--lr", "0.01"}
+			if tc.quiet {
+				args = append(args, "--quiet")
+			}
+			var stdout bytes.Buffer
+			var stderr interface {
+				io.Writer
+				String() string
+			} = new(bytes.Buffer)
+			if tc.terminal {
+				stderr = new(fakeTerminal)
+			}
+			if code := run(append(args, a, b), &stdout, stderr); code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+			}
+			rec := readTrainRecord(t, filepath.Join(models, out))
+			if len(rec.Epochs) != 2 {
+				t.Fatalf("train.json has %d epochs", len(rec.Epochs))
+			}
+			// want is what each epoch's bar or line shows: train.json's
+			// numbers, rounded as printed.
+			want := func(e int) []string {
+				r := rec.Epochs[e-1]
+				return []string{fmt.Sprintf("%.4f", r.Loss), fmt.Sprintf("%.2f", r.MF1B), fmt.Sprintf("%.2f", r.MF1S)}
+			}
+			errOut := stderr.String()
+			var bars []string
+			for _, part := range strings.Split(errOut, "\r\033[K") {
+				if strings.HasPrefix(part, "[") {
+					bars = append(bars, part)
+				}
+			}
+			if !tc.wantBar {
+				if len(bars) != 0 || strings.Contains(errOut, "\r") {
+					t.Errorf("progress on stderr:\n%q", errOut)
+				}
+			} else {
+				if len(bars) != 2 {
+					t.Fatalf("%d epoch bars on stderr, want 2:\n%q", len(bars), errOut)
+				}
+				for k, bar := range bars {
+					m := barRE.FindStringSubmatch(bar)
+					if m == nil || m[2] != strconv.Itoa(k+1) || len(m[1]) != 5*(k+1) || !slices.Equal(m[3:6], want(k+1)) {
+						t.Errorf("bar %d is %q; want %d of 10 marks, epoch %d/2 and train.json's loss, mF1B and mF1S %v", k+1, bar, 5*(k+1), k+1, want(k+1))
+					}
+				}
+				if !strings.HasSuffix(errOut, "\n") {
+					t.Errorf("the bar line is not ended: %q", errOut)
+				}
+				for _, name := range []string{"a.eaf (a.mp4)", "b.eaf (b.mp4)"} {
+					if !strings.Contains(errOut, name+" [####################] 100% ") {
+						t.Errorf("no full feature bar for %s on stderr:\n%q", name, errOut)
+					}
+				}
+			}
+			lines := lineRE.FindAllStringSubmatch(stdout.String(), -1)
+			if !tc.wantLines {
+				if len(lines) != 0 || strings.Contains(stdout.String(), "epoch 1/2") {
+					t.Errorf("epoch lines on stdout with a bar:\n%s", stdout.String())
+				}
+				return
+			}
+			if len(lines) != 2 {
+				t.Fatalf("%d epoch lines on stdout, want 2:\n%s", len(lines), stdout.String())
+			}
+			for k, m := range lines {
+				if m[1] != strconv.Itoa(k+1) || !slices.Equal(m[2:5], want(k+1)) {
+					t.Errorf("line %q; want epoch %d/2 and train.json's %v", m[0], k+1, want(k+1))
+				}
+			}
+		})
+	}
+}
+
+// TestTrainMediaPipeFlag trains on the hands model's keypoints with the
+// MediaPipe package given by --mediapipe only: without it (and without
+// $SIGNSEG_MEDIAPIPE) the package is not found.
+func TestTrainMediaPipeFlag(t *testing.T) {
+	pkg := testenv.MediaPipePackage(t)
+	t.Setenv(envMediaPipe, "")
+	dir := t.TempDir()
+	models := filepath.Join(dir, "models")
+	a, _ := fixture(t, dir, "a", 31)
+	b, _ := fixture(t, dir, "b", 32)
+	args := []string{"train", "--models-dir", models, "--ref", "gloss", "--features", "hands", "--out", "kp", "--val-files", "b.eaf",
+		"--epochs", "1", "--patience", "0", "--stages", "1", "--layers", "2", "--channels", "4", "--quiet"}
+	stdout, stderr, code := runCLI(t, append(args, a, b)...)
+	if code != 1 || !strings.Contains(stderr, "MediaPipe Holistic models not found") {
+		t.Errorf("without --mediapipe: exit %d (want 1: the package is not found)\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, append(args, "--mediapipe", pkg, a, b)...)
+	if code != 0 || !strings.Contains(stdout, "features (hands): 2 computed") || !strings.Contains(stdout, "kp (trained)") {
+		t.Fatalf("with --mediapipe: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if conv, err := filepath.Glob(filepath.Join(models, pose.ModelsSubdir, "*.onnx")); err != nil || len(conv) == 0 {
+		t.Errorf("no converted Holistic models under train's --models-dir %s (%v)", models, err)
 	}
 }

@@ -9,10 +9,11 @@
 // class-weighted cross-entropy plus 0.15 × the truncated MSE smoothing term
 // with τ = 4, summed over stages), one batch of sequences per step, with
 // the reference's pooled loss denominators; optional windows bound memory
-// without changing the gradient. Fit runs epochs with a caller-supplied
-// validation score, early stopping, best-weights tracking and a resumable
-// state file written atomically after every epoch; Split divides files
-// into training and validation by file.
+// without changing the gradient. Fit runs epochs over a Source, which loads
+// each sequence when its step needs it (Sequences holds them in memory),
+// with a caller-supplied validation score, early stopping, best-weights
+// tracking and a resumable state file written atomically after every epoch;
+// Split divides files into training and validation by file.
 //
 // Tensors are [channels, T] row-major float32, the layout of the ONNX input
 // [1, D, T]. Convolutions are matrix products over time done by AVX2/FMA

@@ -69,7 +69,7 @@ func Example() {
 			fmt.Printf("epoch %d loss %.4f %s\n", r.Epoch, r.Loss, r.Summary)
 		},
 	}
-	res, err := train.Fit(context.Background(), m, trainSeqs, opts)
+	res, err := train.Fit(context.Background(), m, train.Sequences(trainSeqs), opts)
 	if err != nil {
 		log.Fatal(err) // on Ctrl-C (ctx cancelled), res.Best still holds the best model
 	}

@@ -64,15 +64,18 @@ type run struct {
 	batch     int
 }
 
-// Fit trains m (in place) on train with Adam, one step per sequence (or
-// window) in an order shuffled per epoch from the seed, validates after each
-// epoch and keeps the best weights. It stops after opts.Epochs, or when the
-// score has not improved for opts.Patience epochs. When ctx is cancelled
+// Fit trains m (in place) on the sequences of train with Adam, one step per
+// batch of sequences (or windows) in an order shuffled per epoch from the
+// seed, validates after each epoch and keeps the best weights. It loads each
+// sequence when its step needs it and drops it after the step, so memory
+// holds one batch of sequences at a time; every sequence is loaded and
+// checked once before training starts. It stops after opts.Epochs, or when
+// the score has not improved for opts.Patience epochs. When ctx is cancelled
 // (Ctrl-C) it stops between steps and returns the result so far, whose Best
 // holds the best weights, with ctx's error; the state file then holds the
 // last finished epoch, from which Resume continues.
-func Fit(ctx context.Context, m *Model, train []Sequence, opts Options) (*Result, error) {
-	if err := checkFit(m.cfg, train, opts); err != nil {
+func Fit(ctx context.Context, m *Model, train Source, opts Options) (*Result, error) {
+	if err := checkFit(ctx, m.cfg, train, opts); err != nil {
 		return nil, err
 	}
 	tr, err := NewTrainer(m, opts.Loss, opts.LearningRate, opts.Seed, opts.Window)
@@ -87,7 +90,7 @@ func Fit(ctx context.Context, m *Model, train []Sequence, opts Options) (*Result
 // sequences (by name and order). The model, optimiser state, learning rate,
 // seed, loss, window and batch come from the file; opts gives the rest
 // (Epochs, Patience, Validate, OnEpoch).
-func Resume(ctx context.Context, train []Sequence, opts Options) (*Result, error) {
+func Resume(ctx context.Context, train Source, opts Options) (*Result, error) {
 	if opts.StatePath == "" {
 		return nil, errors.New("resume: no state file given")
 	}
@@ -99,22 +102,25 @@ func Resume(ctx context.Context, train []Sequence, opts Options) (*Result, error
 		return nil, fmt.Errorf("resume %s: the training files differ from the saved run's (%d files then, %d now); resume with the same files or start a new run", opts.StatePath, len(r.names), len(got))
 	}
 	opts.LearningRate, opts.Seed, opts.Loss, opts.Window, opts.Batch = r.tr.opt.lr, r.tr.seed, r.tr.loss, r.tr.window, r.batch
-	if err := checkFit(r.tr.model.cfg, train, opts); err != nil {
+	if err := checkFit(ctx, r.tr.model.cfg, train, opts); err != nil {
 		return nil, err
 	}
 	return r.loop(ctx, train, opts)
 }
 
-func names(seqs []Sequence) []string {
-	n := make([]string, len(seqs))
-	for i := range seqs {
-		n[i] = seqs[i].Name
+func names(src Source) []string {
+	n := make([]string, src.Len())
+	for i := range n {
+		n[i] = src.Name(i)
 	}
 	return n
 }
 
-func checkFit(cfg Config, train []Sequence, opts Options) error {
-	if len(train) == 0 {
+// checkFit checks the options and every sequence, loading them one at a
+// time, so that a bad file stops the run before training rather than in
+// its first epoch.
+func checkFit(ctx context.Context, cfg Config, train Source, opts Options) error {
+	if train == nil || train.Len() == 0 {
 		return errors.New("train: no training sequences")
 	}
 	if opts.Epochs <= 0 || opts.Patience < 0 || opts.Batch < 0 {
@@ -123,34 +129,56 @@ func checkFit(cfg Config, train []Sequence, opts Options) error {
 	if opts.Validate == nil {
 		return errors.New("train: no validation function")
 	}
-	for i := range train {
-		if err := train[i].check(cfg); err != nil {
+	for i := range train.Len() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		seq, err := load(train, i)
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		if err := seq.check(cfg); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
 	}
 	return nil
 }
 
+// load returns sequence i of src, its error naming the sequence.
+func load(src Source, i int) (Sequence, error) {
+	seq, err := src.Load(i)
+	if err != nil {
+		return Sequence{}, fmt.Errorf("load %s: %w", src.Name(i), err)
+	}
+	return seq, nil
+}
+
 func (r *run) result(stop string) *Result {
 	return &Result{Best: r.best.Clone(), BestEpoch: r.bestEpoch, BestScore: r.bestScore, Epochs: r.epoch, Stop: stop}
 }
 
-func (r *run) loop(ctx context.Context, train []Sequence, opts Options) (*Result, error) {
+func (r *run) loop(ctx context.Context, train Source, opts Options) (*Result, error) {
 	for r.epoch < opts.Epochs {
 		if opts.Patience > 0 && r.stale >= opts.Patience {
 			return r.result("early stopping"), nil
 		}
 		start := time.Now()
-		order := rand.New(rand.NewPCG(r.tr.seed, 0x6f72646572<<16|uint64(r.epoch))).Perm(len(train)) // "order"
+		order := rand.New(rand.NewPCG(r.tr.seed, 0x6f72646572<<16|uint64(r.epoch))).Perm(train.Len()) // "order"
 		var sum float64
 		steps := 0
 		for i := 0; i < len(order); i += r.batch {
 			if err := ctx.Err(); err != nil {
 				return r.result("interrupted"), fmt.Errorf("training interrupted in epoch %d: %w", r.epoch+1, err)
 			}
+			// A new slice per step: the last step's sequences are then
+			// unreachable while this step's load.
 			batch := make([]Sequence, 0, r.batch)
 			for _, j := range order[i:min(i+r.batch, len(order))] {
-				batch = append(batch, train[j])
+				seq, err := load(train, j)
+				if err != nil {
+					return r.result("error"), fmt.Errorf("epoch %d: %w", r.epoch+1, err)
+				}
+				batch = append(batch, seq)
 			}
 			l, err := r.tr.Step(batch...)
 			if err != nil {

@@ -190,7 +190,7 @@ func TestFitDeterministicAndResume(t *testing.T) {
 	m1, train, opts := fitSetup(t, t.TempDir())
 	var reports []EpochReport
 	opts.OnEpoch = func(r EpochReport) { reports = append(reports, r) }
-	r1, err := Fit(context.Background(), m1, train, opts)
+	r1, err := Fit(context.Background(), m1, Sequences(train), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestFitDeterministicAndResume(t *testing.T) {
 
 	// The same run again gives the same weights.
 	m2, train2, opts2 := fitSetup(t, t.TempDir())
-	if _, err := Fit(context.Background(), m2, train2, opts2); err != nil {
+	if _, err := Fit(context.Background(), m2, Sequences(train2), opts2); err != nil {
 		t.Fatal(err)
 	}
 	if maxAbsDiff(m1.params, m2.params) != 0 {
@@ -227,7 +227,7 @@ func TestFitDeterministicAndResume(t *testing.T) {
 		}
 		return validate(c, m)
 	}
-	r3, err := Fit(ctx, m3, train3, opts3)
+	r3, err := Fit(ctx, m3, Sequences(train3), opts3)
 	if !errors.Is(err, context.Canceled) || r3 == nil || r3.Stop != "interrupted" || r3.Epochs != 2 {
 		t.Fatalf("interrupted run: result %+v, error %v", r3, err)
 	}
@@ -235,7 +235,7 @@ func TestFitDeterministicAndResume(t *testing.T) {
 		t.Errorf("interrupted run's best epoch %d, want %d", r3.BestEpoch, reports[1].BestEpoch)
 	}
 	opts3.Validate = validate
-	r4, err := Resume(context.Background(), train3, opts3)
+	r4, err := Resume(context.Background(), Sequences(train3), opts3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestFitDeterministicAndResume(t *testing.T) {
 	}
 
 	// Resuming with other training files is refused.
-	if _, err := Resume(context.Background(), train3[:2], opts3); err == nil {
+	if _, err := Resume(context.Background(), Sequences(train3[:2]), opts3); err == nil {
 		t.Error("resume accepted a different training set")
 	}
 }
@@ -276,7 +276,7 @@ func TestFitEarlyStopping(t *testing.T) {
 		}
 		return scores[e-1], "", nil
 	}
-	r, err := Fit(context.Background(), m, train, opts)
+	r, err := Fit(context.Background(), m, Sequences(train), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestFitBadInput(t *testing.T) {
 			}
 			o := opts
 			tc.edit(&s, &o)
-			if _, err := Fit(context.Background(), m.Clone(), s, o); err == nil {
+			if _, err := Fit(context.Background(), m.Clone(), Sequences(s), o); err == nil {
 				t.Error("Fit accepted bad input")
 			}
 		})
@@ -325,7 +325,7 @@ func TestStateFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	m, train, opts := fitSetup(t, dir)
 	opts.Epochs = 1
-	if _, err := Fit(context.Background(), m, train, opts); err != nil {
+	if _, err := Fit(context.Background(), m, Sequences(train), opts); err != nil {
 		t.Fatal(err)
 	}
 	good, err := os.ReadFile(opts.StatePath)
@@ -354,14 +354,14 @@ func TestStateFileErrors(t *testing.T) {
 			}
 			o := opts
 			o.StatePath = p
-			if _, err := Resume(context.Background(), train, o); err == nil {
+			if _, err := Resume(context.Background(), Sequences(train), o); err == nil {
 				t.Error("Resume accepted a bad state file")
 			} else {
 				t.Log(err)
 			}
 		})
 	}
-	if _, err := Resume(context.Background(), train, Options{StatePath: filepath.Join(dir, "missing"), Epochs: 2, Validate: opts.Validate}); err == nil {
+	if _, err := Resume(context.Background(), Sequences(train), Options{StatePath: filepath.Join(dir, "missing"), Epochs: 2, Validate: opts.Validate}); err == nil {
 		t.Error("Resume accepted a missing file")
 	}
 }

@@ -161,6 +161,14 @@ func TestClassWeights(t *testing.T) {
 					break
 				}
 			}
+			// Counted one sequence at a time, as from a Source.
+			n := make([]int64, tc.C)
+			for _, seq := range tc.labels {
+				CountClasses(n, seq)
+			}
+			if streamed := WeightsFromCounts(n); !slices.Equal(streamed, got) {
+				t.Errorf("streamed counts %v give weights %v, ClassWeights %v", n, streamed, got)
+			}
 		})
 	}
 }

@@ -36,24 +36,38 @@ func DefaultLoss(weights []float32) Loss {
 // c; 1/n_c is taken as 1 when n_c = 0. Labels outside [0, classes) are not
 // counted.
 func ClassWeights(labels [][]int32, classes int) []float32 {
-	n := make([]float64, classes)
+	n := make([]int64, classes)
 	for _, seq := range labels {
-		for _, y := range seq {
-			if y >= 0 && int(y) < classes {
-				n[y]++
-			}
+		CountClasses(n, seq)
+	}
+	return WeightsFromCounts(n)
+}
+
+// CountClasses adds the frames of labels to counts: counts[c] += the number
+// labelled c. Labels outside [0, len(counts)) are not counted. With
+// WeightsFromCounts it gives ClassWeights in one pass over sequences that
+// are loaded one at a time.
+func CountClasses(counts []int64, labels []int32) {
+	for _, y := range labels {
+		if y >= 0 && int(y) < len(counts) {
+			counts[y]++
 		}
 	}
-	inv := make([]float64, classes)
+}
+
+// WeightsFromCounts returns the paper's class weights (see ClassWeights)
+// from the frame count of each class.
+func WeightsFromCounts(counts []int64) []float32 {
+	inv := make([]float64, len(counts))
 	var sum float64
-	for c, v := range n {
+	for c, v := range counts {
 		inv[c] = 1
 		if v > 0 {
-			inv[c] = 1 / v
+			inv[c] = 1 / float64(v)
 		}
 		sum += inv[c]
 	}
-	w := make([]float32, classes)
+	w := make([]float32, len(counts))
 	for c := range w {
 		w[c] = float32(inv[c] / sum)
 	}
