@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -25,6 +26,7 @@ const defaultModelNote = "The default model, \"motion\", is a training-free base
 func modelFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "model", Value: segment.DefaultModel, Usage: "model name (see signseg doctor) or model folder"},
+		mediaPipeFlag(),
 		&cli.StringFlag{Name: "decoder", Usage: "threshold (needs a temporal model) or changepoint (default: the model's)"},
 		&cli.Float64Flag{Name: "threshold", Usage: "boundary probability above which a frame is a boundary (default: the model's, else 0.5)"},
 		&cli.StringFlag{Name: "gaps", Usage: "split: signs share the boundary between them (touching signs); keep: leave gaps (default: the model's)"},
@@ -104,7 +106,13 @@ func holisticModels(c *cli.Context) segment.HolisticModels {
 // --models-dir (train), whose converted models go under that folder.
 func holisticModelsIn(models string, c *cli.Context) segment.HolisticModels {
 	cache, pkg := filepath.Join(models, pose.ModelsSubdir), mediaPipeDir(c)
-	return func(complexity int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, complexity) }
+	return func(complexity int) (*pose.Models, error) {
+		m, err := pose.LoadModels(cache, pkg, complexity)
+		if errors.Is(err, pose.ErrNoModels) {
+			return nil, fmt.Errorf("%w (point --mediapipe or $%s at its package/ folder)", err, envMediaPipe)
+		}
+		return m, err
+	}
 }
 
 // newEngine reads the flags and builds the engine (see buildEngine).
