@@ -13,13 +13,55 @@ import (
 	"github.com/signseg/signseg/internal/synth"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/media"
+	"github.com/signseg/signseg/pose"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
-// BenchmarkDefaultModel640x360 measures the whole default model (decoding
-// with ffmpeg, motion features, changepoints, decoding) on a 640×360
-// synthetic video and reports frames per second and the real-time factor.
+// BenchmarkDefaultModel640x360 measures the whole default model, hands
+// (decoding with ffmpeg, MediaPipe Holistic keypoints, the hands rule), on
+// the 640×360, 25 fps real clip with 2 threads, and reports frames per
+// second, the real-time factor and the minutes one hour of such video
+// takes.
+//
+//	go test -run '^$' -bench DefaultModel -benchtime 3x ./segment/
 func BenchmarkDefaultModel640x360(b *testing.B) {
+	clip := filepath.Join(testenv.SharedDir(b, "media"), "demo-bsl-5s.mp4")
+	initORT(b)
+	pkg, cache := testenv.MediaPipePackage(b), b.TempDir()
+	m, err := LoadModel(DefaultModel, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	holistic := func(k int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, k) }
+	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, Holistic: holistic})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer seg.Close()
+	frames := 0
+	b.ResetTimer()
+	for range b.N {
+		stream, err := media.Open(context.Background(), clip, seg.Preprocess())
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := seg.Segment(context.Background(), stream, stream.ExpectedFrames(), nil)
+		stream.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		frames += res.Frames
+	}
+	fps := float64(frames) / b.Elapsed().Seconds()
+	b.ReportMetric(fps, "frames/s")
+	b.ReportMetric(fps/25, "x-realtime")
+	b.ReportMetric(3600*25/fps/60, "min/hour-of-video")
+}
+
+// BenchmarkMotionModel640x360 measures the motion model (decoding with
+// ffmpeg, motion features, changepoints, decoding) on a 640×360 synthetic
+// video and reports frames per second and the real-time factor.
+func BenchmarkMotionModel640x360(b *testing.B) {
 	initORT(b)
 	ffmpeg := testenv.Tool(b, "ffmpeg")
 	path := filepath.Join(b.TempDir(), "signer.mp4")
