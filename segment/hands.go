@@ -225,14 +225,18 @@ func (st stretchRule) apply(a, b int, lowered bool) handsRegion {
 		// The way into and out of the signing space is not a sign.
 		return handsRegion{start: clear[0], end: clear[len(clear)-1]}
 	}
-	cuts := append(append([]int{a}, holds...), b)
+	// A piece is long when the holds around it are more than
+	// handsCitationSec apart, centre to centre (the length of a hold does
+	// not matter); the cuts are where the holds end.
+	mids := append(append([]int{a}, middles(holds)...), b)
+	cuts := append(append([]int{a}, ends(holds)...), b)
 	region := handsRegion{start: a, end: b}
 	if lowered {
 		// After the last hold the hands only go down to rest.
-		region.end = holds[len(holds)-1]
+		region.end = cuts[len(cuts)-2]
 	}
 	for i := 0; i+1 < len(cuts); i++ {
-		if float64(cuts[i+1]-cuts[i]) <= handsCitationSec*st.fps {
+		if float64(mids[i+1]-mids[i]) <= handsCitationSec*st.fps {
 			continue
 		}
 		// Fluent signing: as in a stretch without holds, the way in before
@@ -245,28 +249,48 @@ func (st stretchRule) apply(a, b int, lowered bool) handsRegion {
 			region.end = clear[len(clear)-1]
 		}
 	}
-	for _, h := range holds {
-		st.mark(h, 1)
+	for _, c := range cuts[1 : len(cuts)-1] {
+		st.mark(c, 1)
 	}
 	return region
 }
 
-// holds returns the middle frames of the holds inside (a, b): runs of at
-// least handsHoldSec in which the signing speed stays below
-// handsStillSpeed (a longer run is a rest and has ended the stretch).
-func (st stretchRule) holds(a, b int) []int {
+// span is a run of frames [start, end).
+type span struct{ start, end int }
+
+func middles(s []span) []int {
+	m := make([]int, len(s))
+	for i, h := range s {
+		m[i] = (h.start + h.end) / 2
+	}
+	return m
+}
+
+func ends(s []span) []int {
+	e := make([]int, len(s))
+	for i, h := range s {
+		e[i] = h.end
+	}
+	return e
+}
+
+// holds returns the holds inside (a, b): runs of at least handsHoldSec in
+// which the signing speed stays below handsStillSpeed (a longer run is a
+// rest and has ended the stretch). A hold is the last part of its sign, so
+// the next sign starts with the movement after it.
+func (st stretchRule) holds(a, b int) []span {
 	minLen := max(1, int(math.Ceil(handsHoldSec*st.fps-1e-9)))
 	slow := make([]bool, b-a)
 	for i := range slow {
 		slow[i] = st.speed[a+i] < handsStillSpeed
 	}
-	var mids []int
+	var holds []span
 	forRuns(slow, func(x, y int) {
 		if x > 0 && a+y < b && y-x >= minLen {
-			mids = append(mids, a+(x+y)/2)
+			holds = append(holds, span{a + x, a + y})
 		}
 	})
-	return mids
+	return holds
 }
 
 // dips marks the speed minima of [a, b) with their clarity, 1 − speed /
