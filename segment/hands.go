@@ -394,6 +394,17 @@ func (r handsResult) keep(signs []decode.FrameSpan, fps float64) []decode.FrameS
 	return out
 }
 
+// showsSigner tells whether any of T keypoint rows shows both shoulders.
+func showsSigner(kp []float32, T int) bool {
+	for t := range T {
+		o := t * kpPoints * kpValues
+		if kp[o+kpLeftShoulder*kpValues+3] >= handsFound && kp[o+kpRightShoulder*kpValues+3] >= handsFound {
+			return true
+		}
+	}
+	return false
+}
+
 // restLine is the image row below which a hand rests in frame t: 80 % of
 // the way from the shoulders down to the hips (as the pose model places
 // them, visible or not); +Inf when the pose has no shoulders.

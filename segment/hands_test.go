@@ -118,6 +118,12 @@ func TestHandsRuleWithoutSigner(t *testing.T) {
 	if signs := handsSigns(nil, 0, 25); len(signs) != 0 {
 		t.Fatalf("an empty video gave signs %+v", signs)
 	}
+	if showsSigner(make([]float32, T*kpDim), T) {
+		t.Error("showsSigner: zero rows show a signer")
+	}
+	if kp, T := signer(25, []waypoint{{250, 400, 0, 1}}); !showsSigner(kp, T) {
+		t.Error("showsSigner: the synthetic signer's shoulders were not seen")
+	}
 }
 
 // TestHandsBoundaryAtHold: a hold is the last part of its sign, so the

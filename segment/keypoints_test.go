@@ -92,6 +92,10 @@ func TestKeypointFeaturesConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The generated cartoon has no body for MediaPipe to find.
+	if !want.NoSigner || len(want.Signs) != 0 {
+		t.Errorf("generated cartoon: NoSigner %v, %d signs; want no signer, no signs", want.NoSigner, len(want.Signs))
+	}
 	const runs = 3
 	got := make([]*Result, runs)
 	errs := make([]error, runs)

@@ -108,6 +108,9 @@ type Result struct {
 	// Sentences are the sentence (phrase) spans of models that give them;
 	// nil for the others.
 	Sentences []decode.FrameSpan
+	// NoSigner is set when the model reads keypoints and no frame showed
+	// a signer (both shoulders): there was nothing to segment.
+	NoSigner bool
 }
 
 // Times maps the spans to integer media-time milliseconds (see
@@ -156,5 +159,6 @@ func (s *Segmenter) SegmentFeatures(ctx context.Context, f *Features) (*Result, 
 		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
 	res.FPS, res.Frames, res.StartMS = f.FPS, f.Frames, f.StartMS
+	res.NoSigner = m.Features.Kind == FeaturesKeypoints && !showsSigner(f.Data, f.Rows())
 	return res, nil
 }
