@@ -504,8 +504,14 @@ func readTrainFile(path string, tiers []string, dirs *eaf.MediaDirs) (*trainFile
 
 // featureIdentity names a feature model's features in the cache: the
 // model's name and the SHA-256 of its feature spec (and of its feature
-// graph's file, which the spec only names).
+// graph's file, which the spec only names). Keypoints are named by their
+// extraction alone (segment.FeatureSpec.KeypointExtraction), so that every
+// keypoint model, and every command that runs one (engine.features), shares
+// one video's keypoints.
 func featureIdentity(m *segment.Model) (string, error) {
+	if name, ok := m.Features.KeypointExtraction(); ok {
+		return name, nil
+	}
 	js, err := json.Marshal(m.Features)
 	if err != nil {
 		return "", err
