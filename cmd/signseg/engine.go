@@ -60,7 +60,8 @@ type engine struct {
 	seg   *segment.Segmenter
 	tools media.Tools
 	// featID names the model's keypoint extraction in the feature cache
-	// folder cacheDir; "" when the model's features are not cached.
+	// folder cacheDir; "" when the model's features are not keypoints.
+	// cacheDir is "" when the cache is off.
 	featID, cacheDir string
 	warn             io.Writer // where a failed cache write is reported
 	warnOnce         sync.Once
@@ -186,8 +187,11 @@ func buildEngine(cfg engineConfig) (*engine, error) {
 	// hashing and reading them back would save, or 4 kB a frame for I3D,
 	// which would fill the disk for a one-off segmentation; train caches
 	// those for its epochs only.
-	if name, ok := m.Features.KeypointExtraction(); ok && !cfg.NoFeatureCache && dir != "" {
-		e.featID, e.cacheDir = name, filepath.Join(dir, featureCacheDir)
+	if name, ok := m.Features.KeypointExtraction(); ok {
+		e.featID = name
+		if !cfg.NoFeatureCache && dir != "" {
+			e.cacheDir = filepath.Join(dir, featureCacheDir)
+		}
 	}
 	return e, nil
 }
@@ -203,9 +207,8 @@ type videoResult struct {
 	Sentences  []decode.TimeSpan // nil when the model gives none
 	MediaSec   float64
 	ProcSec    float64
-	// FeatureCache says where the keypoints came from: "cached" (the
-	// feature cache) or "computed"; "" for models whose features are not
-	// cached.
+	// FeatureCache says where a keypoint model's keypoints came from:
+	// "cached" (the feature cache) or "computed"; "" for other models.
 	FeatureCache string
 }
 
@@ -244,6 +247,10 @@ func (e *engine) features(ctx context.Context, video string, progress segment.Pr
 	if e.featID == "" {
 		fe, err := e.extract(ctx, video, progress)
 		return fe, "", err
+	}
+	if e.cacheDir == "" {
+		fe, err := e.extract(ctx, video, progress)
+		return fe, "computed", err
 	}
 	sum, _, err := fileSHA256(video)
 	if err != nil {
