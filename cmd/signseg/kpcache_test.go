@@ -191,3 +191,49 @@ func TestKeypointCache(t *testing.T) {
 		t.Errorf("segment: tier %v, want video's %v", got, first)
 	}
 }
+
+// TestKeypointCacheRealSigning checks on real signing, where MediaPipe
+// finds a signer, that keypoints read back from the cache give the tier
+// that computing them gave.
+func TestKeypointCacheRealSigning(t *testing.T) {
+	media := testenv.SharedDir(t, "media")
+	t.Setenv(envMediaPipe, testenv.MediaPipePackage(t))
+	useFeatureCache(t)
+	dir := t.TempDir()
+	models := filepath.Join(dir, "models")
+	var tiers [][]eaf.Annotation
+	for _, want := range []string{"computed", "cached"} {
+		out := filepath.Join(dir, want)
+		rep, _ := videoJSON(t, "--models-dir", models, "--model", "hands", "--quiet", "--out", out, filepath.Join(media, "demo-bsl-5s.mp4"))
+		if !reflect.DeepEqual(rep.FeatureCache, []string{want}) {
+			t.Fatalf("feature_cache %q, want [%s]", rep.FeatureCache, want)
+		}
+		tiers = append(tiers, tierAnnotations(t, filepath.Join(out, "demo-bsl-5s.eaf"), "signseg-signs"))
+	}
+	if len(tiers[0]) == 0 || !reflect.DeepEqual(tiers[0], tiers[1]) {
+		t.Errorf("signs from cached keypoints:\n%v\nfrom computed ones:\n%v", tiers[1], tiers[0])
+	}
+}
+
+// TestTrainKeypointCache checks that train and the segmenting commands
+// share keypoints both ways: train reads what video stored, and video
+// what train stored.
+func TestTrainKeypointCache(t *testing.T) {
+	t.Setenv(envMediaPipe, testenv.MediaPipePackage(t))
+	useFeatureCache(t)
+	dir := t.TempDir()
+	models := filepath.Join(dir, "models")
+	a, videoA := fixture(t, dir, "a", 41)
+	b, videoB := fixture(t, dir, "b", 42)
+	if rep, _ := videoJSON(t, "--models-dir", models, "--model", "hands", "--quiet", "--out", filepath.Join(dir, "out"), videoA); !reflect.DeepEqual(rep.FeatureCache, []string{"computed"}) {
+		t.Fatalf("video a: feature_cache %q, want [computed]", rep.FeatureCache)
+	}
+	stdout, stderr, code := runCLI(t, "train", "--models-dir", models, "--ref", "gloss", "--features", "hands", "--out", "kp", "--val-files", "b.eaf",
+		"--epochs", "1", "--patience", "0", "--stages", "1", "--layers", "2", "--channels", "4", "--quiet", a, b)
+	if code != 0 || !strings.Contains(stdout, "features (hands): 1 computed, 1 from the cache") {
+		t.Fatalf("train: exit %d; want a's keypoints from the cache, b's computed\n%s%s", code, stdout, stderr)
+	}
+	if rep, _ := videoJSON(t, "--models-dir", models, "--model", "hands", "--quiet", "--out", filepath.Join(dir, "out"), videoB); !reflect.DeepEqual(rep.FeatureCache, []string{"cached"}) {
+		t.Errorf("video b after train: feature_cache %q, want [cached]", rep.FeatureCache)
+	}
+}
