@@ -2,6 +2,8 @@ package segment
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -9,11 +11,22 @@ import (
 
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/pose"
+	"github.com/signseg/signseg/segment/tflite"
 )
 
 // Pose landmark models for FeatureSpec.PoseModel (MediaPipe's model
 // complexity).
 var poseModels = map[string]int{"lite": pose.ComplexityLite, "full": pose.ComplexityFull, "heavy": pose.ComplexityHeavy}
+
+// keypointTrackerVersion counts the changes of signseg's Holistic tracking
+// (pose, segment/tflite) that change the keypoints it finds in the same
+// frames; raise it with such a change, so that keypoints cached by an older
+// signseg are not reused (KeypointExtraction).
+const keypointTrackerVersion = 1
+
+// keypointSmoothing is whether keypoint features run MediaPipe's landmark
+// smoothing (Holistic's smooth_landmarks, on by default).
+const keypointSmoothing = true
 
 // HolisticModels returns the MediaPipe Holistic models (pose.LoadModels)
 // of a pose model complexity; keypoint features need it (Options.Holistic).
@@ -44,10 +57,7 @@ func checkKeypointSpec(f FeatureSpec) error {
 // openKeypoints: keypoint features need no files of the model; the
 // Holistic models come from Options.Holistic when a Segmenter is made.
 func openKeypoints(spec FeatureSpec, _ string) (newExtractorFunc, error) {
-	complexity := pose.ComplexityFull
-	if spec.PoseModel != "" {
-		complexity = poseModels[spec.PoseModel]
-	}
+	complexity := keypointComplexity(spec)
 	return func(model string, opts Options) (FeatureExtractor, error) {
 		if opts.Holistic == nil {
 			return nil, fmt.Errorf("model %s reads keypoints, and no MediaPipe Holistic models were given", model)
@@ -62,7 +72,7 @@ func openKeypoints(spec FeatureSpec, _ string) (newExtractorFunc, error) {
 		if threads <= 0 {
 			threads = runtime.NumCPU()
 		}
-		po := pose.Options{Threads: max(threads/2, 1), Session: opts.Runtime, Pipeline: threads > 1}
+		po := pose.Options{Threads: max(threads/2, 1), Session: opts.Runtime, Pipeline: threads > 1, NoSmoothing: !keypointSmoothing}
 		k := &keypointExtractor{spec: spec, models: models, opts: po}
 		// A first tracker now, so that a model that does not load fails
 		// here rather than on the first video.
@@ -89,8 +99,40 @@ type keypointExtractor struct {
 
 // Preprocess is the video at its own size (and rate, unless the model
 // names one), as 8-bit RGB.
-func (k *keypointExtractor) Preprocess() media.Preprocess {
-	return media.Preprocess{FrameRate: k.spec.Preprocess.FrameRate, Color: "rgb", Layout: "hwc", Scaler: "bilinear"}
+func (k *keypointExtractor) Preprocess() media.Preprocess { return keypointPreprocess(k.spec) }
+
+// keypointPreprocess is how keypoint features decode the video: at its own
+// size, as 8-bit RGB, at the spec's rate (or the video's own).
+func keypointPreprocess(spec FeatureSpec) media.Preprocess {
+	return media.Preprocess{FrameRate: spec.Preprocess.FrameRate, Color: "rgb", Layout: "hwc", Scaler: "bilinear"}
+}
+
+// keypointComplexity is the spec's pose model complexity.
+func keypointComplexity(spec FeatureSpec) int {
+	if spec.PoseModel != "" {
+		return poseModels[spec.PoseModel]
+	}
+	return pose.ComplexityFull
+}
+
+// KeypointExtraction names how keypoint features find their keypoints:
+// "keypoints-" and a hash of everything that decides them (the MediaPipe
+// Holistic package version, the pose model complexity, smoothing, the
+// video's decoding with its frame rate, and keypointTrackerVersion), and
+// nothing else. Models whose features have the same name get the same
+// keypoints from a video, whatever they do with them next, so that the
+// keypoints can be computed once and shared (signseg's feature cache keys
+// them by it). ok is false for features of other kinds.
+func (f FeatureSpec) KeypointExtraction() (name string, ok bool) {
+	if f.Kind != FeaturesKeypoints {
+		return "", false
+	}
+	// The ONNX Runtime threads and execution provider are left out: they
+	// change the keypoints only by rounding.
+	what := fmt.Sprintf("holistic %s, tracker %d, complexity %d, smoothing %t, dim %d, decoding %+v",
+		tflite.HolisticVersion, keypointTrackerVersion, keypointComplexity(f), keypointSmoothing, kpDim, keypointPreprocess(f))
+	sum := sha256.Sum256([]byte(what))
+	return "keypoints-" + hex.EncodeToString(sum[:8]), true
 }
 
 func (k *keypointExtractor) Dim() int    { return kpDim }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -117,5 +118,48 @@ func TestKeypointFeaturesConcurrent(t *testing.T) {
 	// Without the Holistic models a keypoint model cannot run, and says so.
 	if _, err := NewSegmenter(m, Options{}); err == nil {
 		t.Error("a keypoint model was created without Holistic models")
+	}
+}
+
+// TestKeypointExtractionCache checks which keypoint specs share a name:
+// those that find the same keypoints, whatever their model does next.
+func TestKeypointExtractionCache(t *testing.T) {
+	hands, ok := builtinManifest("hands")
+	if !ok {
+		t.Fatal("no built-in hands manifest")
+	}
+	base := hands.Features
+	withRate := func(f FeatureSpec, r media.Rational) FeatureSpec { f.Preprocess.FrameRate = r; return f }
+	withPose := func(f FeatureSpec, p string) FeatureSpec { f.PoseModel = p; return f }
+	baseName, ok := base.KeypointExtraction()
+	if !ok || !strings.HasPrefix(baseName, "keypoints-") {
+		t.Fatalf("hands: KeypointExtraction = %q, %v; want keypoints-…, true", baseName, ok)
+	}
+	for _, tc := range []struct {
+		name string
+		spec FeatureSpec
+		same bool
+	}{
+		{"the same spec", base, true},
+		{"pose model full named (the default)", withPose(base, "full"), true},
+		{"fields of the clip kind set", func() FeatureSpec { f := base; f.File = "x.onnx"; f.BatchSize = 7; return f }(), true},
+		{"25 fps instead of the video's own", withRate(base, media.Rational{Num: 25, Den: 1}), false},
+		{"pose model lite", withPose(base, "lite"), false},
+		{"pose model heavy", withPose(base, "heavy"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.spec.KeypointExtraction()
+			if !ok {
+				t.Fatal("not a keypoint extraction")
+			}
+			if (got == baseName) != tc.same {
+				t.Errorf("name %q, hands' %q: same = %v, want %v", got, baseName, got == baseName, tc.same)
+			}
+		})
+	}
+	// Other kinds are not keypoints; the motion baseline is a clip model.
+	motion, _ := builtinManifest("motion")
+	if name, ok := motion.Features.KeypointExtraction(); ok || name != "" {
+		t.Errorf("motion: KeypointExtraction = %q, %v; want \"\", false", name, ok)
 	}
 }

@@ -157,6 +157,9 @@ type fileReport struct {
 	Signs    int      `json:"signs"`
 	MediaSec float64  `json:"media_seconds"`
 	ProcSec  float64  `json:"processing_seconds"`
+	// FeatureCache is, per video, where a keypoint model's keypoints came
+	// from: "cached" or "computed" (videoResult.FeatureCache).
+	FeatureCache []string `json:"feature_cache,omitempty"`
 }
 
 // segmentOptions are the segment and batch commands' file handling flags.
@@ -220,6 +223,9 @@ func (e *engine) segmentFile(ctx context.Context, path string, opt segmentOption
 		rep.Signs += len(res.Signs)
 		rep.MediaSec += res.MediaSec
 		rep.ProcSec += res.ProcSec
+		if res.FeatureCache != "" {
+			rep.FeatureCache = append(rep.FeatureCache, res.FeatureCache)
+		}
 	}
 	if opt.dryRun {
 		rep.Status = "dry-run"

@@ -242,6 +242,9 @@ func (e *engine) videoFile(ctx context.Context, video string, opt segmentOptions
 	}
 	rep.Tiers = opt.tiers.names(opt.tiers.tier, "")
 	rep.Signs, rep.MediaSec, rep.ProcSec = len(res.Signs), res.MediaSec, res.ProcSec
+	if res.FeatureCache != "" {
+		rep.FeatureCache = []string{res.FeatureCache}
+	}
 	if opt.dryRun {
 		rep.Status = "dry-run"
 		return rep

@@ -56,6 +56,7 @@ func elanCommand() *cli.Command {
 					"with --param (e.g. --param video=clip.mp4 --param segments=out.xml) when stdin is a terminal.",
 				Flags: []cli.Flag{
 					&cli.StringSliceFlag{Name: "param", Usage: "NAME=VALUE, overriding stdin (repeatable)"},
+					noFeatureCacheFlag(),
 				},
 				Action: elanRecognize,
 			},
@@ -207,8 +208,9 @@ func elanRecognize(c *cli.Context) error {
 		}
 		progress(0, "loading model "+model)
 		e, err := buildEngine(engineConfig{
-			ORTLib: c.String("ort-lib"), ModelsDir: dir, Model: model,
-			Segment: segment.Options{Runtime: ortsession.Options{Threads: req.Threads}, Decoding: req.Decoding, Holistic: holisticModels(c)},
+			ORTLib: c.String("ort-lib"), ModelsDir: dir, Model: model, Warn: c.App.ErrWriter,
+			NoFeatureCache: c.Bool("no-feature-cache"),
+			Segment:        segment.Options{Runtime: ortsession.Options{Threads: req.Threads}, Decoding: req.Decoding, Holistic: holisticModels(c)},
 		})
 		if err != nil {
 			return plugin.Result{}, err

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -36,7 +39,18 @@ func modelFlags() []cli.Flag {
 		&cli.IntFlag{Name: "batch-size", Usage: "clips per model call (default: the model's)"},
 		&cli.IntFlag{Name: "feature-every", Usage: "fast, inexact: run the clip model on every k-th clip only and interpolate (2 to the clip length; see the README's Speed section for the measured deviation)"},
 		&cli.StringFlag{Name: "device", Value: ortsession.ProviderCPU, Usage: "cpu, or cuda with a GPU build of ONNX Runtime (--ort-lib)"},
+		noFeatureCacheFlag(),
 	}
+}
+
+// envNoFeatureCache set to true is --no-feature-cache; the tests set it,
+// so that they never read keypoints stored by an earlier run.
+const envNoFeatureCache = "SIGNSEG_NO_FEATURE_CACHE"
+
+// noFeatureCacheFlag turns the keypoint cache of engine.features off.
+func noFeatureCacheFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "no-feature-cache", EnvVars: []string{envNoFeatureCache},
+		Usage: "compute keypoints again even when they are in the feature cache (<models-dir>/" + featureCacheDir + "), and store none"}
 }
 
 // engine runs one model; it is created once per process and shared by all
@@ -45,6 +59,12 @@ type engine struct {
 	model *segment.Model
 	seg   *segment.Segmenter
 	tools media.Tools
+	// featID names the model's keypoint extraction in the feature cache
+	// folder cacheDir; "" when the model's features are not keypoints.
+	// cacheDir is "" when the cache is off.
+	featID, cacheDir string
+	warn             io.Writer // where a failed cache write is reported
+	warnOnce         sync.Once
 }
 
 // engineConfig is everything needed to build an engine; commands fill it
@@ -54,6 +74,10 @@ type engineConfig struct {
 	ModelsDir string // "" means the per-user default
 	Model     string // name or folder; "" means the default model
 	Segment   segment.Options
+	// NoFeatureCache computes keypoints every time (--no-feature-cache).
+	NoFeatureCache bool
+	// Warn gets one line when keypoints cannot be stored; nil discards it.
+	Warn io.Writer
 }
 
 // engineConfigFrom reads the global and model flags. threadsPerJob
@@ -85,6 +109,9 @@ func engineConfigFrom(c *cli.Context, threadsPerJob int) (engineConfig, error) {
 		ORTLib:    c.String("ort-lib"),
 		ModelsDir: modelsDir(c),
 		Model:     c.String("model"),
+		// Commands without the flag (eval's plot) read false: cached.
+		NoFeatureCache: c.Bool("no-feature-cache"),
+		Warn:           c.App.ErrWriter,
 		Segment: segment.Options{
 			Runtime:      ortsession.Options{Threads: threads, Provider: c.String("device")},
 			BatchSize:    c.Int("batch-size"),
@@ -150,7 +177,23 @@ func buildEngine(cfg engineConfig) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine{model: m, seg: seg, tools: tools}, nil
+	e := &engine{model: m, seg: seg, tools: tools, warn: cfg.Warn}
+	if e.warn == nil {
+		e.warn = io.Discard
+	}
+	// Only keypoints are cached: they take 10–30 frames a second to find,
+	// and a video's keypoints are small (1.2 kB a frame). Clip features
+	// (the motion baseline's, I3D's) are either computed faster than
+	// hashing and reading them back would save, or 4 kB a frame for I3D,
+	// which would fill the disk for a one-off segmentation; train caches
+	// those for its epochs only.
+	if name, ok := m.Features.KeypointExtraction(); ok {
+		e.featID = name
+		if !cfg.NoFeatureCache && dir != "" {
+			e.cacheDir = filepath.Join(dir, featureCacheDir)
+		}
+	}
+	return e, nil
 }
 
 func (e *engine) close() { e.seg.Close() }
@@ -164,17 +207,19 @@ type videoResult struct {
 	Sentences  []decode.TimeSpan // nil when the model gives none
 	MediaSec   float64
 	ProcSec    float64
+	// FeatureCache says where a keypoint model's keypoints came from:
+	// "cached" (the feature cache) or "computed"; "" for other models.
+	FeatureCache string
 }
 
 // run segments one video; progress gets frames done and expected.
 func (e *engine) run(ctx context.Context, video string, progress segment.Progress) (*videoResult, error) {
 	start := time.Now()
-	stream, err := e.tools.Open(ctx, video, e.seg.Preprocess())
+	feats, from, err := e.features(ctx, video, progress)
 	if err != nil {
 		return nil, err
 	}
-	defer stream.Close()
-	res, err := e.seg.Segment(ctx, stream, stream.ExpectedFrames(), progress)
+	res, err := e.seg.SegmentFeatures(ctx, feats)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", video, err)
 	}
@@ -188,8 +233,67 @@ func (e *engine) run(ctx context.Context, video string, progress segment.Progres
 	}
 	return &videoResult{
 		Result: res, Video: video, Signs: signs, Boundaries: bounds, Sentences: sentences,
-		MediaSec: float64(res.Frames) / res.FPS, ProcSec: time.Since(start).Seconds(),
+		MediaSec: float64(res.Frames) / res.FPS, ProcSec: time.Since(start).Seconds(), FeatureCache: from,
 	}, nil
+}
+
+// features returns the video's features and where they came from (see
+// videoResult.FeatureCache). A cached model's keypoints are read from the
+// cache when there, and stored there when computed; the video is hashed
+// once per call for the key. A damaged or foreign cache file is computed
+// again and replaced; a cache that cannot be written costs a warning, never
+// the run.
+func (e *engine) features(ctx context.Context, video string, progress segment.Progress) (*segment.Features, string, error) {
+	if e.featID == "" {
+		fe, err := e.extract(ctx, video, progress)
+		return fe, "", err
+	}
+	if e.cacheDir == "" {
+		fe, err := e.extract(ctx, video, progress)
+		return fe, "computed", err
+	}
+	sum, _, err := fileSHA256(video)
+	if err != nil {
+		// Opening the video will say what is wrong with it.
+		fe, err := e.extract(ctx, video, progress)
+		return fe, "computed", err
+	}
+	path := filepath.Join(e.cacheDir, e.featID, sum+".features")
+	if fe, err := readFeatureCache(path, sum, e.featID, e.model.Features.Dim); err == nil {
+		if progress != nil {
+			progress(fe.Frames, fe.Frames)
+		}
+		return fe, "cached", nil
+	}
+	fe, err := e.extract(ctx, video, progress)
+	if err != nil {
+		return nil, "", err
+	}
+	err = os.MkdirAll(filepath.Dir(path), 0o755)
+	if err == nil {
+		err = writeFeatureCache(path, sum, e.featID, fe)
+	}
+	if err != nil {
+		// Once per run: a read-only models folder would say it for every file.
+		e.warnOnce.Do(func() {
+			fmt.Fprintf(e.warn, "%s: warning: keypoints not stored in the feature cache (they are computed again next time; --no-feature-cache stops trying): %s\n", programName, oneLine(err))
+		})
+	}
+	return fe, "computed", nil
+}
+
+// extract decodes the video and computes its features.
+func (e *engine) extract(ctx context.Context, video string, progress segment.Progress) (*segment.Features, error) {
+	stream, err := e.tools.Open(ctx, video, e.seg.Preprocess())
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	fe, err := e.seg.Features(ctx, stream, stream.ExpectedFrames(), progress)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", video, err)
+	}
+	return fe, nil
 }
 
 // defaultThreads is the intra-op thread count per job when files run in

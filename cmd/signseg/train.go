@@ -45,9 +45,10 @@ func trainCommand() *cli.Command {
 		Description: "The reference tiers (--ref) of the EAF files (or of the .eaf files in each DIR) become frame\n" +
 			"labels by the paper's rule, as in `signseg eval`; the features of the linked videos come from\n" +
 			"--features (motion, hands, an imported I3D model...) and are cached under\n" +
-			"<models-dir>/" + featureCacheDir + ", keyed by the video's SHA-256 and the feature model, so a second\n" +
-			"run decodes no video. Training and validation read each file's features from the cache when\n" +
-			"they need them, so memory holds a few videos' features, whatever the number of files. Files\n" +
+			"<models-dir>/" + featureCacheDir + ", keyed by the video's SHA-256 and the feature model (keypoints:\n" +
+			"by their MediaPipe settings, shared with segment, video and batch), so a second run decodes\n" +
+			"no video. Training and validation read each file's features from the cache when they need\n" +
+			"them, so memory holds a few videos' features, whatever the number of files. Files\n" +
 			"are split into training and validation by file (--val or --val-files). Each epoch prints the\n" +
 			"training loss and validation mF1B/mF1S (reference extent, as `eval`), as a bar on a terminal;\n" +
 			"training stops early when mF1B has not improved for --patience epochs.\n" +
@@ -504,8 +505,14 @@ func readTrainFile(path string, tiers []string, dirs *eaf.MediaDirs) (*trainFile
 
 // featureIdentity names a feature model's features in the cache: the
 // model's name and the SHA-256 of its feature spec (and of its feature
-// graph's file, which the spec only names).
+// graph's file, which the spec only names). Keypoints are named by their
+// extraction alone (segment.FeatureSpec.KeypointExtraction), so that every
+// keypoint model, and every command that runs one (engine.features), shares
+// one video's keypoints.
 func featureIdentity(m *segment.Model) (string, error) {
+	if name, ok := m.Features.KeypointExtraction(); ok {
+		return name, nil
+	}
 	js, err := json.Marshal(m.Features)
 	if err != nil {
 		return "", err
