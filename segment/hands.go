@@ -394,15 +394,16 @@ func (r handsResult) keep(signs []decode.FrameSpan, fps float64) []decode.FrameS
 	return out
 }
 
-// showsSigner tells whether any of T keypoint rows shows both shoulders.
-func showsSigner(kp []float32, T int) bool {
+// signerFrames counts the keypoint rows, of T, that show both shoulders.
+func signerFrames(kp []float32, T int) int {
+	n := 0
 	for t := range T {
 		o := t * kpPoints * kpValues
 		if kp[o+kpLeftShoulder*kpValues+3] >= handsFound && kp[o+kpRightShoulder*kpValues+3] >= handsFound {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // restLine is the image row below which a hand rests in frame t: 80 % of

@@ -118,11 +118,11 @@ func TestHandsRuleWithoutSigner(t *testing.T) {
 	if signs := handsSigns(nil, 0, 25); len(signs) != 0 {
 		t.Fatalf("an empty video gave signs %+v", signs)
 	}
-	if showsSigner(make([]float32, T*kpDim), T) {
-		t.Error("showsSigner: zero rows show a signer")
+	if n := signerFrames(make([]float32, T*kpDim), T); n != 0 {
+		t.Errorf("signerFrames: %d of %d zero rows show a signer", n, T)
 	}
-	if kp, T := signer(25, []waypoint{{250, 400, 0, 1}}); !showsSigner(kp, T) {
-		t.Error("showsSigner: the synthetic signer's shoulders were not seen")
+	if kp, T := signer(25, []waypoint{{250, 400, 0, 1}}); signerFrames(kp, T) != T {
+		t.Errorf("signerFrames: %d of the synthetic signer's %d frames", signerFrames(kp, T), T)
 	}
 }
 

@@ -94,8 +94,8 @@ func TestKeypointFeaturesConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The generated cartoon has no body for MediaPipe to find.
-	if !want.NoSigner || len(want.Signs) != 0 {
-		t.Errorf("generated cartoon: NoSigner %v, %d signs; want no signer, no signs", want.NoSigner, len(want.Signs))
+	if want.SignerFrames*10 > want.Frames || len(want.Signs) != 0 {
+		t.Errorf("generated cartoon: a signer on %d of %d frames, %d signs; want almost none, no signs", want.SignerFrames, want.Frames, len(want.Signs))
 	}
 	const runs = 3
 	got := make([]*Result, runs)

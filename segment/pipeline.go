@@ -108,9 +108,10 @@ type Result struct {
 	// Sentences are the sentence (phrase) spans of models that give them;
 	// nil for the others.
 	Sentences []decode.FrameSpan
-	// NoSigner is set when the model reads keypoints and no frame showed
-	// a signer (both shoulders): there was nothing to segment.
-	NoSigner bool
+	// SignerFrames is, for a keypoint model, the number of frames that
+	// showed a signer (both shoulders); -1 for other models. Where it is
+	// low, the video shows nobody MediaPipe can find, so nothing to segment.
+	SignerFrames int
 }
 
 // Times maps the spans to integer media-time milliseconds (see
@@ -159,6 +160,9 @@ func (s *Segmenter) SegmentFeatures(ctx context.Context, f *Features) (*Result, 
 		return nil, fmt.Errorf("model %s: %w", m.Name, err)
 	}
 	res.FPS, res.Frames, res.StartMS = f.FPS, f.Frames, f.StartMS
-	res.NoSigner = m.Features.Kind == FeaturesKeypoints && !showsSigner(f.Data, f.Rows())
+	res.SignerFrames = -1
+	if m.Features.Kind == FeaturesKeypoints {
+		res.SignerFrames = signerFrames(f.Data, f.Rows())
+	}
 	return res, nil
 }

@@ -160,6 +160,23 @@ type fileReport struct {
 	// FeatureCache is, per video, where a keypoint model's keypoints came
 	// from: "cached" or "computed" (videoResult.FeatureCache).
 	FeatureCache []string `json:"feature_cache,omitempty"`
+	// SignerShare is, per video, the share of frames in which a keypoint
+	// model found a signer.
+	SignerShare []float64 `json:"signer_share,omitempty"`
+}
+
+// signerShareWarn: below this share of frames with a signer, the user is
+// warned that the video shows nobody the keypoint model can follow.
+const signerShareWarn = 0.5
+
+// addSigner records, for a keypoint model, the share of a video's frames
+// in which it found a signer; one run has one model, so SignerShare is
+// either empty or parallel to Videos.
+func (r *fileReport) addSigner(res *segment.Result) {
+	if res.SignerFrames < 0 || res.Frames == 0 {
+		return
+	}
+	r.SignerShare = append(r.SignerShare, float64(res.SignerFrames)/float64(res.Frames))
 }
 
 // segmentOptions are the segment and batch commands' file handling flags.
@@ -219,6 +236,7 @@ func (e *engine) segmentFile(ctx context.Context, path string, opt segmentOption
 			return fail(err)
 		}
 		rep.Videos = append(rep.Videos, t.path)
+		rep.addSigner(res.Result)
 		rep.Tiers = append(rep.Tiers, opt.tiers.names(opt.tiers.tier, t.suffix)...)
 		rep.Signs += len(res.Signs)
 		rep.MediaSec += res.MediaSec

@@ -171,6 +171,12 @@ func printReport(stdout, stderr io.Writer, r fileReport) {
 		}
 		fmt.Fprintf(stdout, "%s: %s tier %s (%d signs, %.1f s of video in %.1f s)\n",
 			where, what, strings.Join(r.Tiers, ", "), r.Signs, r.MediaSec, r.ProcSec)
+		for i, share := range r.SignerShare {
+			if share < signerShareWarn {
+				v := r.Videos[i]
+				fmt.Fprintf(stderr, "%s: warning: %s: a signer was found on only %.0f %% of the frames, and nothing is segmented without one; `%s pose %s --overlay check.mp4` shows what MediaPipe sees\n", programName, v, 100*share, programName, v)
+			}
+		}
 	}
 }
 
@@ -245,6 +251,7 @@ func (e *engine) videoFile(ctx context.Context, video string, opt segmentOptions
 	if res.FeatureCache != "" {
 		rep.FeatureCache = []string{res.FeatureCache}
 	}
+	rep.addSigner(res.Result)
 	if opt.dryRun {
 		rep.Status = "dry-run"
 		return rep

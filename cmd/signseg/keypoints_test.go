@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +66,22 @@ func TestKeypointModels(t *testing.T) {
 	}
 	if n, s := tierCount(t, clip, "signseg-signs"), tierCount(t, clip, "signseg-sentences"); n < 0 || s != -1 {
 		t.Fatalf("hands: sign tier %d, sentence tier %d; want a sign tier and no sentence tier", n, s)
+	}
+	// The generated cartoon has no body for MediaPipe (a false detection on
+	// a frame or two at most): the user is told, on stderr and in the JSON
+	// report.
+	os.Remove(clip)
+	js, stderr, code := runCLI(t, "video", "--quiet", "--json", video)
+	var rep struct{ Files []fileReport }
+	if err := json.Unmarshal([]byte(js), &rep); code != 0 || err != nil || len(rep.Files) != 1 {
+		t.Fatalf("video --json: exit %d, %v\n%s%s", code, err, js, stderr)
+	}
+	if got := rep.Files[0].SignerShare; len(got) != 1 || got[0] > 0.1 {
+		t.Fatalf("signer_share %v, want one share under 0.1", got)
+	}
+	os.Remove(clip)
+	if _, stderr, code = runCLI(t, "video", "--quiet", video); code != 0 || !strings.Contains(stderr, "a signer was found on only") || strings.Count(stderr, video) != 2 || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want one warning line naming the video", code, stderr)
 	}
 
 	shared := testenv.SharedDir(t, "models/slp-2023")
