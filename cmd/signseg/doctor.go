@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"runtime"
 
 	"github.com/urfave/cli/v2"
@@ -15,6 +17,7 @@ func doctorCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "doctor",
 		Usage: "check that everything signseg needs is installed",
+		Flags: []cli.Flag{mediaPipeFlag()},
 		Description: "Reports, one line each, the ONNX Runtime library, ffmpeg and ffprobe, the available\n" +
 			"models and the number of CPU threads used. Exits 1 when something required is missing,\n" +
 			"naming the command that fixes it.",
@@ -57,13 +60,12 @@ func doctorCommand() *cli.Command {
 				}
 				line(true, "model", fmt.Sprintf("%s (%s): %s", m.Name, m.Source, m.Description))
 			}
-			// Only `signseg pose` needs the keypoint models: a note, not a failure.
-			if ok, detail := poseDoctorLine(c); ok {
-				line(true, "keypoints", detail)
-			} else {
-				fmt.Fprintf(w, "note  %-12s %s\n", "keypoints", detail)
-			}
+			ok, detail := poseDoctorLine(c)
+			line(ok, "keypoints", detail)
 			fmt.Fprintf(w, "ok    %-12s %s\n", "models-dir", dir)
+			if files, bytes := dirUsage(filepath.Join(dir, featureCacheDir)); files > 0 {
+				fmt.Fprintf(w, "ok    %-12s %s: keypoints of %d videos, %.1f MB (delete the folder to free the space)\n", "cache", filepath.Join(dir, featureCacheDir), files, float64(bytes)/1e6)
+			}
 			fmt.Fprintf(w, "ok    %-12s %d (all cores; change with --threads)\n", "threads", runtime.NumCPU())
 			if failed > 0 {
 				return cli.Exit(fmt.Sprintf("doctor: %d problem(s) found", failed), exitFailed)
@@ -71,6 +73,21 @@ func doctorCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// dirUsage counts the files under dir and their bytes (0, 0 when it does
+// not exist).
+func dirUsage(dir string) (files int, bytes int64) {
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				files++
+				bytes += info.Size()
+			}
+		}
+		return nil
+	})
+	return files, bytes
 }
 
 // initRuntime initialises ONNX Runtime from --ort-lib and the usual places.

@@ -104,7 +104,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 func TestDoctor(t *testing.T) {
 	lib := testenv.ORTLibrary(t)
 	testenv.Tool(t, "ffmpeg")
-	stdout, stderr, code := runBinary(t, t.TempDir(), nil, "--ort-lib", lib, "doctor")
+	stdout, stderr, code := runBinary(t, t.TempDir(), []string{"SIGNSEG_MEDIAPIPE=" + testenv.MediaPipePackage(t)}, "--ort-lib", lib, "doctor")
 	if code != 0 || !strings.Contains(stdout, "onnxruntime  1.24.1") || !strings.Contains(stdout, "motion (built-in)") {
 		t.Fatalf("doctor: exit %d\n%s%s", code, stdout, stderr)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/pose"
+	"github.com/signseg/signseg/segment"
 	"github.com/signseg/signseg/segment/tflite"
 )
 
@@ -192,6 +193,6 @@ func poseDoctorLine(c *cli.Context) (bool, string) {
 	case havePkg:
 		return true, "MediaPipe Holistic package in " + pkg + " (converted into " + cache + " on first use)"
 	}
-	return false, "MediaPipe Holistic models not found (needed by `signseg pose`): run `make setup`, which unpacks @mediapipe/holistic@" +
+	return false, "MediaPipe Holistic models not found (needed by the default model, " + segment.DefaultModel + ", and by `signseg pose`): run `make setup`, which unpacks @mediapipe/holistic@" +
 		tflite.HolisticVersion + " into " + tflite.HolisticDir + ", or pass --mediapipe DIR"
 }

@@ -107,13 +107,26 @@ func TestPoseErrors(t *testing.T) {
 }
 
 // TestDoctorKeypoints: doctor says where the keypoint models are, or how
-// to get them, without failing for them.
+// to get them; the default model needs them, so without them it fails. It
+// also says how much the feature cache holds.
 func TestDoctorKeypoints(t *testing.T) {
 	lib := testenv.ORTLibrary(t)
 	pkg := testenv.MediaPipePackage(t)
 	stdout, _, code := runBinary(t, t.TempDir(), []string{"SIGNSEG_MODELS=" + t.TempDir(), "SIGNSEG_MEDIAPIPE="}, "--ort-lib", lib, "doctor")
-	if code != 0 || !strings.Contains(stdout, "note  keypoints") || !strings.Contains(stdout, "make setup") {
+	if code != 1 || !strings.Contains(stdout, "FAIL  keypoints") || !strings.Contains(stdout, "make setup") {
 		t.Errorf("doctor without keypoint models: exit %d\n%s", code, stdout)
+	}
+	models := t.TempDir()
+	cache := filepath.Join(models, featureCacheDir, "keypoints-x")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cache, "a.features"), make([]byte, 2_500_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code = runBinary(t, t.TempDir(), []string{"SIGNSEG_MODELS=" + models}, "--ort-lib", lib, "doctor", "--mediapipe", pkg)
+	if code != 0 || !strings.Contains(stdout, "ok    keypoints") || !strings.Contains(stdout, "keypoints of 1 videos, 2.5 MB") {
+		t.Errorf("doctor --mediapipe, with a cache: exit %d\n%s", code, stdout)
 	}
 	stdout, _, code = runBinary(t, t.TempDir(), []string{"SIGNSEG_MODELS=" + t.TempDir(), "SIGNSEG_MEDIAPIPE=" + pkg}, "--ort-lib", lib, "doctor")
 	if code != 0 || !strings.Contains(stdout, "ok    keypoints") || !strings.Contains(stdout, "converted into") {
