@@ -146,3 +146,52 @@ func TestHandsBoundaryAtHold(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHandsRule: whatever the keypoints (hands that flicker in and out,
+// jump, hang low; shoulders lost; NaN or infinite values), the rule does
+// not panic and its signs are ordered, non-empty spans inside the video
+// with a confidence in [0, 1]. Each frame is 4 bytes: the right hand's x
+// and y, a byte of flags, and the fps is a byte.
+func FuzzHandsRule(f *testing.F) {
+	f.Add([]byte{10, 200, 0, 0, 60, 100, 0, 0, 60, 100, 0, 0, 120, 90, 0, 0, 120, 90, 0, 0, 10, 200, 0, 0}, uint8(12))
+	f.Add([]byte{0, 0, 255, 0, 1, 1, 7, 0, 2, 2, 8, 0}, uint8(25))
+	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), -math.MaxFloat32, 1e-30}
+	f.Fuzz(func(t *testing.T, data []byte, fps uint8) {
+		T := len(data) / 4
+		kp := make([]float32, T*kpDim)
+		set := func(frame, i int, x, y, c float32) {
+			o := (frame*kpPoints + i) * kpValues
+			kp[o], kp[o+1], kp[o+3] = x, y, c
+		}
+		for t := range T {
+			x, y, flags := float32(data[4*t])*2, float32(data[4*t+1])*2, data[4*t+2]
+			shoulders := float32(1)
+			if flags&1 != 0 {
+				shoulders = 0
+			}
+			set(t, kpLeftShoulder, 300, 200, shoulders)
+			set(t, kpRightShoulder, 200, 200, shoulders)
+			set(t, kpLeftHip, 290, 350, 1)
+			set(t, kpRightHip, 210, 350, 1)
+			set(t, kpRightWrist, x, y, 1)
+			if flags&2 == 0 {
+				for i := range kpHandLen {
+					set(t, kpRightHand+i, x+float32(i), y+float32(data[4*t+3]%16), 1)
+				}
+			}
+			if flags&4 != 0 {
+				kp[(t*kpPoints+kpRightHand)*kpValues+int(data[4*t+3])%kpValues] = specials[int(flags>>4)%len(specials)]
+			}
+			if flags&8 != 0 {
+				kp[(t*kpPoints+kpLeftShoulder)*kpValues] = specials[int(flags>>4)%len(specials)]
+			}
+		}
+		prev := 0
+		for _, s := range handsSigns(kp, T, float64(fps)) {
+			if s.Start < prev || s.End <= s.Start || s.End > T || !(s.Confidence >= 0 && s.Confidence <= 1) {
+				t.Fatalf("bad sign %+v after frame %d of %d", s, prev, T)
+			}
+			prev = s.End
+		}
+	})
+}
