@@ -13,7 +13,6 @@ import (
 	"github.com/signseg/signseg/internal/synth"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/media"
-	"github.com/signseg/signseg/pose"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -26,18 +25,7 @@ import (
 //	go test -run '^$' -bench DefaultModel -benchtime 3x ./segment/
 func BenchmarkDefaultModel640x360(b *testing.B) {
 	clip := filepath.Join(testenv.SharedDir(b, "media"), "demo-bsl-5s.mp4")
-	initORT(b)
-	pkg, cache := testenv.MediaPipePackage(b), b.TempDir()
-	m, err := LoadModel(DefaultModel, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	holistic := func(k int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, k) }
-	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, Holistic: holistic})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer seg.Close()
+	_, seg := keypointSegmenter(b, DefaultModel)
 	frames := 0
 	b.ResetTimer()
 	for range b.N {

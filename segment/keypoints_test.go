@@ -39,28 +39,37 @@ func (r *rgbFrames) ReadFrame([]float32) (media.Frame, error) {
 	return media.Frame{}, errors.New("keypoint features read RGB frames")
 }
 
+// keypointSegmenter makes a Segmenter of the keypoint model name with 2
+// threads, the MediaPipe models converted into a temporary folder; it is
+// closed when the test ends.
+func keypointSegmenter(tb testing.TB, name string) (*Model, *Segmenter) {
+	tb.Helper()
+	initORT(tb)
+	pkg, cache := testenv.MediaPipePackage(tb), tb.TempDir()
+	m, err := LoadModel(name, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	holistic := func(k int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, k) }
+	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, Holistic: holistic})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(seg.Close)
+	return m, seg
+}
+
 // TestKeypointFeaturesConcurrent: the built-in hands model (keypoint
 // features through MediaPipe Holistic) segments the same video from
 // several goroutines at once with the same result as alone; under -race
 // this checks the tracker pool. Its rows have the keypoint layout.
 func TestKeypointFeaturesConcurrent(t *testing.T) {
-	initORT(t)
-	pkg, cache := testenv.MediaPipePackage(t), t.TempDir()
 	ffmpeg := testenv.Tool(t, "ffmpeg")
 	path := filepath.Join(t.TempDir(), "signer.mp4")
 	if _, err := synth.Render(context.Background(), ffmpeg, path, synth.Options{Seed: 2, Width: 160, Height: 96, Signs: 2}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadModel("hands", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	holistic := func(k int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, k) }
-	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, Holistic: holistic})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
+	m, seg := keypointSegmenter(t, "hands")
 	s, err := media.Open(context.Background(), path, seg.Preprocess())
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/media/mediatest"
-	"github.com/signseg/signseg/pose"
 	"github.com/signseg/signseg/segment/decode"
 	"github.com/signseg/signseg/segment/eval"
 	"github.com/signseg/signseg/segment/onnxgraph"
@@ -321,18 +320,7 @@ func TestDefaultModelOnRealSigning(t *testing.T) {
 		// Minutes of keypoints under -race; make test runs it without.
 		t.Skip("real clips are run by make test, not under -race")
 	}
-	initORT(t)
-	pkg, cache := testenv.MediaPipePackage(t), t.TempDir()
-	m, err := LoadModel(DefaultModel, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	holistic := func(k int) (*pose.Models, error) { return pose.LoadModels(cache, pkg, k) }
-	seg, err := NewSegmenter(m, Options{Runtime: ortsession.Options{Threads: 2}, Holistic: holistic})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
+	_, seg := keypointSegmenter(t, DefaultModel)
 	for _, tc := range []struct {
 		clip     string
 		min, max int // signs; 0, 0: fluent signing of unknown count
