@@ -21,9 +21,11 @@ import (
 	"github.com/signseg/signseg/segment/decode"
 )
 
-// defaultModelNote is shown in --help: the default model is a baseline.
-const defaultModelNote = "The default model, \"motion\", is a training-free baseline (motion features + changepoint\n" +
-	"detection), not the paper's trained network; see the README for how to get a trained model."
+// defaultModelNote is shown in --help: what the default model is, and that
+// it is not the paper's network.
+const defaultModelNote = "The default model, \"hands\", is a training-free rule on MediaPipe Holistic keypoints (holds\n" +
+	"and dips of the hands' speed), not the paper's trained network; --model motion is the older\n" +
+	"motion baseline. See the README for how good they are and how to get a trained model."
 
 // modelFlags are the flags of every command that runs a model.
 func modelFlags() []cli.Flag {

@@ -75,7 +75,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		inStderr string
 	}{
 		{"version", []string{"--version"}, 0, "signseg version", ""},
-		{"help", []string{"--help"}, 0, "training-free baseline", ""},
+		{"help", []string{"--help"}, 0, "training-free rule on MediaPipe Holistic keypoints", ""},
 		{"segment help", []string{"segment", "--help"}, 0, "--replace", ""},
 		{"video help", []string{"video", "--help"}, 0, "--tier", ""},
 		{"batch help", []string{"batch", "--help"}, 0, "--shard", ""},
