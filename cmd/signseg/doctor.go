@@ -64,7 +64,7 @@ func doctorCommand() *cli.Command {
 			line(ok, "keypoints", detail)
 			fmt.Fprintf(w, "ok    %-12s %s\n", "models-dir", dir)
 			if files, bytes := dirUsage(filepath.Join(dir, featureCacheDir)); files > 0 {
-				fmt.Fprintf(w, "ok    %-12s %s: keypoints of %d videos, %.1f MB (delete the folder to free the space)\n", "cache", filepath.Join(dir, featureCacheDir), files, float64(bytes)/1e6)
+				fmt.Fprintf(w, "ok    %-12s %s: %d files, %.1f MB of cached features (delete the folder to free the space)\n", "cache", filepath.Join(dir, featureCacheDir), files, float64(bytes)/1e6)
 			}
 			fmt.Fprintf(w, "ok    %-12s %d (all cores; change with --threads)\n", "threads", runtime.NumCPU())
 			if failed > 0 {

@@ -125,7 +125,7 @@ func TestDoctorKeypoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdout, _, code = runBinary(t, t.TempDir(), []string{"SIGNSEG_MODELS=" + models}, "--ort-lib", lib, "doctor", "--mediapipe", pkg)
-	if code != 0 || !strings.Contains(stdout, "ok    keypoints") || !strings.Contains(stdout, "keypoints of 1 videos, 2.5 MB") {
+	if code != 0 || !strings.Contains(stdout, "ok    keypoints") || !strings.Contains(stdout, "1 files, 2.5 MB of cached features") {
 		t.Errorf("doctor --mediapipe, with a cache: exit %d\n%s", code, stdout)
 	}
 	stdout, _, code = runBinary(t, t.TempDir(), []string{"SIGNSEG_MODELS=" + t.TempDir(), "SIGNSEG_MEDIAPIPE=" + pkg}, "--ort-lib", lib, "doctor")
