@@ -224,6 +224,9 @@ func Recognize(ctx context.Context, spec Spec, params Params, out *Protocol, run
 		n += len(t.Spans)
 	}
 	out.Info("signseg: wrote %d segments to %s", n, req.Output)
+	for _, w := range res.Warnings {
+		out.Info("signseg: warning: %s", w)
+	}
 	if req.SentencesOutput == "" {
 		return nil
 	}

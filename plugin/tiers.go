@@ -22,6 +22,8 @@ type Span struct {
 type Result struct {
 	Signs, Boundaries []Span
 	Sentences         []Span // nil when the model finds no sentences
+	// Warnings are shown in ELAN's report, one line each.
+	Warnings []string
 }
 
 // SentenceTiers is the sentence output's one tier.

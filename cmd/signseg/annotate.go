@@ -169,6 +169,24 @@ type fileReport struct {
 // warned that the video shows nobody the keypoint model can follow.
 const signerShareWarn = 0.5
 
+// signerShareNote says that a keypoint model found a signer on only share
+// of video's frames.
+func signerShareNote(video string, share float64) string {
+	return fmt.Sprintf("%s: a signer was found on only %.0f %% of the frames, and nothing is segmented without one; `%s pose %q --overlay check.mp4` shows what MediaPipe sees", video, 100*share, programName, video)
+}
+
+// signerWarning is signerShareNote for a result under signerShareWarn,
+// else "".
+func signerWarning(video string, res *segment.Result) string {
+	if res.SignerFrames < 0 || res.Frames == 0 {
+		return ""
+	}
+	if share := float64(res.SignerFrames) / float64(res.Frames); share < signerShareWarn {
+		return signerShareNote(video, share)
+	}
+	return ""
+}
+
 // addSigner records, for a keypoint model, the share of a video's frames
 // in which it found a signer; one run has one model, so SignerShare is
 // either empty or parallel to Videos.

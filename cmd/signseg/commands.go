@@ -173,8 +173,7 @@ func printReport(stdout, stderr io.Writer, r fileReport) {
 			where, what, strings.Join(r.Tiers, ", "), r.Signs, r.MediaSec, r.ProcSec)
 		for i, share := range r.SignerShare {
 			if share < signerShareWarn {
-				v := r.Videos[i]
-				fmt.Fprintf(stderr, "%s: warning: %s: a signer was found on only %.0f %% of the frames, and nothing is segmented without one; `%s pose %s --overlay check.mp4` shows what MediaPipe sees\n", programName, v, 100*share, programName, v)
+				fmt.Fprintf(stderr, "%s: warning: %s\n", programName, signerShareNote(r.Videos[i], share))
 			}
 		}
 	}

@@ -233,6 +233,9 @@ func elanRecognize(c *cli.Context) error {
 			return out
 		}
 		r := plugin.Result{Signs: conv(res.Signs), Boundaries: conv(res.Boundaries)}
+		if w := signerWarning(req.Video, res.Result); w != "" {
+			r.Warnings = append(r.Warnings, w)
+		}
 		if res.Sentences != nil {
 			r.Sentences = conv(res.Sentences)
 		}

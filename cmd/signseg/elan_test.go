@@ -457,6 +457,10 @@ func TestELANSentences(t *testing.T) {
 	if res.Outcome != elantest.Done {
 		t.Fatalf("outcome %s:\n%s", res.Outcome, strings.Join(res.Lines, "\n"))
 	}
+	// The generated cartoon has no body for MediaPipe: ELAN's report says so.
+	if report := strings.Join(res.Lines, "\n"); !strings.Contains(report, "signseg: warning: ") || !strings.Contains(report, ": a signer was found on only 0 % of the frames") {
+		t.Errorf("no warning about the missing signer in ELAN's report:\n%s", report)
+	}
 	var got []string
 	for _, o := range res.Outputs {
 		if o.Err != nil {
