@@ -57,22 +57,6 @@ func readPoseMeta(t *testing.T) poseMeta {
 	return m
 }
 
-func maxAbsDiff(t *testing.T, got, want []float32) float64 {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d values, the reference has %d", len(got), len(want))
-	}
-	var m float64
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if math.IsNaN(d) {
-			t.Fatalf("NaN at %d", i)
-		}
-		m = math.Max(m, d)
-	}
-	return m
-}
-
 // The Go selection and normalisation against the fixture script's numpy
 // implementation (pose-format's masked-array semantics): on the synthetic
 // Holistic file (always) and on example.pose (when ../shared is present).
@@ -120,7 +104,7 @@ func TestHolisticPreprocessParity(t *testing.T) {
 			if k.Frames != c.frames || len(want) != c.frames*HolisticPoints*3 {
 				t.Fatalf("%d frames, fixture %d (%d values)", k.Frames, c.frames, len(want))
 			}
-			d := maxAbsDiff(t, got, want)
+			d := testenv.MaxAbsDiff(got, want)
 			t.Logf("%s: %d frames × %d people, person 0 × 75 × 3, Go vs numpy pre-processing max abs diff %.3g", c.name, k.Frames, k.People, d)
 			if d > 1e-5 {
 				t.Errorf("max abs diff %.3g > 1e-5", d)
@@ -150,7 +134,7 @@ func TestNormalizeShoulders(t *testing.T) {
 		0, 0.5, 0, 1, 0.5, 0, 0, 0, 0, 0, 0, 0,
 		2.5, 3, 3.5, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	}
-	if d := maxAbsDiff(t, got, want); d > 1e-7 {
+	if d := testenv.MaxAbsDiff(got, want); d > 1e-7 {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
 

@@ -159,7 +159,7 @@ func TestSegmentMatchesReference(t *testing.T) {
 		if res.Frames != tc.frames || len(res.Boundary) != tc.frames || last != tc.frames || calls != tc.frames {
 			t.Fatalf("%d frames: result has %d frames, %d values; progress %d calls, last %d", tc.frames, res.Frames, len(res.Boundary), calls, last)
 		}
-		if d := maxDiff(res.Boundary, ref); d > 1e-4 {
+		if d := testenv.MaxAbsDiff(res.Boundary, ref); d > 1e-4 {
 			t.Errorf("%d frames, batch %d: max abs diff %g from the reference", tc.frames, tc.batch, d)
 		}
 		want, err := decode.Probabilities(ref, decode.DefaultOptions())

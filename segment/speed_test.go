@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/signseg/signseg/internal/ortsession"
+	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/media"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
@@ -169,7 +170,7 @@ func TestFeatureEvery(t *testing.T) {
 						want[c] = row(exact, a)[c] + s*(row(exact, b)[c]-row(exact, a)[c])
 					}
 				}
-				if d := maxDiff(row(fast, j), want); d > 1e-5 {
+				if d := testenv.MaxAbsDiff(row(fast, j), want); d > 1e-5 {
 					t.Errorf("%d frames, every %d, clip %d: max abs diff %g from the expected row", n, k, j, d)
 				}
 			}
@@ -185,8 +186,8 @@ func TestPrefetchMatchesSequential(t *testing.T) {
 	ref := features(t, m, Options{Runtime: ortsession.Options{Threads: 2}, BatchSize: 4, Prefetch: -1}, frames)
 	for _, p := range []int{0, 1, 3, 100} {
 		got := features(t, m, Options{Runtime: ortsession.Options{Threads: 2}, BatchSize: 4, Prefetch: p}, frames)
-		if got.Frames != ref.Frames || len(got.Data) != len(ref.Data) || maxDiff(got.Data, ref.Data) != 0 {
-			t.Errorf("prefetch %d: %d frames, %d values, diff %g; sequential: %d frames, %d values", p, got.Frames, len(got.Data), maxDiff(got.Data, ref.Data), ref.Frames, len(ref.Data))
+		if got.Frames != ref.Frames || len(got.Data) != len(ref.Data) || testenv.MaxAbsDiff(got.Data, ref.Data) != 0 {
+			t.Errorf("prefetch %d: %d frames, %d values, diff %g; sequential: %d frames, %d values", p, got.Frames, len(got.Data), testenv.MaxAbsDiff(got.Data, ref.Data), ref.Frames, len(ref.Data))
 		}
 	}
 	// Segment (through SegmentFeatures) gives the same result both ways.
@@ -203,7 +204,7 @@ func TestPrefetchMatchesSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxDiff(whole.Boundary, split.Boundary); d > 1e-6 || len(whole.Signs) != len(split.Signs) {
+	if d := testenv.MaxAbsDiff(whole.Boundary, split.Boundary); d > 1e-6 || len(whole.Signs) != len(split.Signs) {
 		t.Errorf("Segment and SegmentFeatures differ: prob diff %g, %d vs %d signs", d, len(whole.Signs), len(split.Signs))
 	}
 	if _, err := seg.SegmentFeatures(context.Background(), &Features{Data: []float32{1, 2}, Dim: 2}); err == nil {
@@ -257,7 +258,7 @@ func TestSpeedSettings(t *testing.T) {
 	} {
 		rt.Threads = 2
 		got := features(t, m, Options{Runtime: rt}, frames)
-		if d := maxDiff(got.Data, ref.Data); d > 1e-5 {
+		if d := testenv.MaxAbsDiff(got.Data, ref.Data); d > 1e-5 {
 			t.Errorf("%+v: features differ from the default by %g", rt, d)
 		}
 	}

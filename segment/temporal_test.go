@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/signseg/signseg/internal/ortsession"
+	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -47,7 +48,7 @@ func TestTemporalWindowsEqualSinglePass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxDiff(want, ref); d > 1e-5 {
+	if d := testenv.MaxAbsDiff(want, ref); d > 1e-5 {
 		t.Fatalf("single pass differs from the pure-Go reference by %g", d)
 	}
 	for _, win := range []int{dims.ReceptiveField() + 1, 700, 1024, 2999} {
@@ -59,7 +60,7 @@ func TestTemporalWindowsEqualSinglePass(t *testing.T) {
 		if len(got) != T {
 			t.Fatalf("window %d: %d outputs, want %d", win, len(got), T)
 		}
-		if d := maxDiff(got, want); d > 1e-5 {
+		if d := testenv.MaxAbsDiff(got, want); d > 1e-5 {
 			t.Errorf("window %d: max abs diff %g from the single pass", win, d)
 		}
 	}
@@ -96,7 +97,7 @@ func TestFrameValues(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got := frameValues(tc.in, tc.offset, tc.n)
-		if maxDiff(got, tc.want) != 0 || len(got) != len(tc.want) {
+		if testenv.MaxAbsDiff(got, tc.want) != 0 || len(got) != len(tc.want) {
 			t.Errorf("frameValues(%v, %d, %d) = %v, want %v", tc.in, tc.offset, tc.n, got, tc.want)
 		}
 	}
@@ -109,7 +110,7 @@ func TestTransposeBlocked(t *testing.T) {
 		for i := range x {
 			x[i] = float32(i)
 		}
-		if d := maxDiff(transposeBlocked(x, rows, cols), transpose(x, rows, cols)); d != 0 {
+		if d := testenv.MaxAbsDiff(transposeBlocked(x, rows, cols), transpose(x, rows, cols)); d != 0 {
 			t.Errorf("%dx%d: differs from the plain transpose", rows, cols)
 		}
 	}
@@ -123,15 +124,4 @@ func transpose(x []float32, rows, cols int) []float32 {
 		}
 	}
 	return out
-}
-
-func maxDiff(a, b []float32) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	var m float64
-	for i := range a {
-		m = math.Max(m, math.Abs(float64(a[i])-float64(b[i])))
-	}
-	return m
 }

@@ -706,39 +706,16 @@ func (f *trainFile) video(hyp []decode.TimeSpan) (eval.Video, error) {
 	return eval.NewVideo(f.EAF, pred[first:], gt, first)
 }
 
-// scoreModel scores a model in training on the validation files: its
-// boundary probabilities decoded as the segment pipeline decodes a
-// temporal model's (per frame, then decode.Probabilities). It reads one
-// file's features at a time.
-func scoreModel(m *train.Model, files []*trainFile, dec decode.Options) (eval.Report, error) {
+// scoreFiles scores, on the validation files, the signs that signsOf
+// finds in each file's features; it reads one file's features at a time.
+func scoreFiles(files []*trainFile, signsOf func(*segment.Features) ([]decode.TimeSpan, error)) (eval.Report, error) {
 	videos := make([]eval.Video, 0, len(files))
 	for _, f := range files {
 		fe, err := f.features()
 		if err != nil {
 			return eval.Report{}, err
 		}
-		T, D := fe.Rows(), fe.Dim
-		x := make([]float32, D*T)
-		for t := range T {
-			for d := range D {
-				x[d*T+t] = fe.Data[t*D+d]
-			}
-		}
-		p, err := m.Predict(x, T)
-		if err != nil {
-			return eval.Report{}, fmt.Errorf("%s: %w", f.EAF, err)
-		}
-		// Row t's boundary probability (class 1) for frame t+Offset; frames
-		// before and after the rows take the nearest row's.
-		perFrame := make([]float32, fe.Frames)
-		for fr := range perFrame {
-			perFrame[fr] = p[T+min(max(fr-fe.Offset, 0), T-1)]
-		}
-		d, err := decode.Probabilities(perFrame, dec)
-		if err != nil {
-			return eval.Report{}, fmt.Errorf("%s: %w", f.EAF, err)
-		}
-		signs, _, err := d.ToMS(fe.FPS, max(int64(math.Round(fe.StartMS)), 0))
+		signs, err := signsOf(fe)
 		if err != nil {
 			return eval.Report{}, fmt.Errorf("%s: %w", f.EAF, err)
 		}
@@ -751,30 +728,48 @@ func scoreModel(m *train.Model, files []*trainFile, dec decode.Options) (eval.Re
 	return eval.Evaluate(videos)
 }
 
-// scoreSegmenter scores a model through the normal pipeline on the cached
-// features of the validation files, read one file at a time.
-func scoreSegmenter(ctx context.Context, seg *segment.Segmenter, files []*trainFile) (eval.Report, error) {
-	videos := make([]eval.Video, 0, len(files))
-	for _, f := range files {
-		fe, err := f.features()
-		if err != nil {
-			return eval.Report{}, err
+// scoreModel scores a model in training on the validation files: its
+// boundary probabilities decoded as the segment pipeline decodes a
+// temporal model's (per frame, then decode.Probabilities).
+func scoreModel(m *train.Model, files []*trainFile, dec decode.Options) (eval.Report, error) {
+	return scoreFiles(files, func(fe *segment.Features) ([]decode.TimeSpan, error) {
+		T, D := fe.Rows(), fe.Dim
+		x := make([]float32, D*T)
+		for t := range T {
+			for d := range D {
+				x[d*T+t] = fe.Data[t*D+d]
+			}
 		}
+		p, err := m.Predict(x, T)
+		if err != nil {
+			return nil, err
+		}
+		// Row t's boundary probability (class 1) for frame t+Offset; frames
+		// before and after the rows take the nearest row's.
+		perFrame := make([]float32, fe.Frames)
+		for fr := range perFrame {
+			perFrame[fr] = p[T+min(max(fr-fe.Offset, 0), T-1)]
+		}
+		d, err := decode.Probabilities(perFrame, dec)
+		if err != nil {
+			return nil, err
+		}
+		signs, _, err := d.ToMS(fe.FPS, max(int64(math.Round(fe.StartMS)), 0))
+		return signs, err
+	})
+}
+
+// scoreSegmenter scores a model through the normal pipeline on the cached
+// features of the validation files.
+func scoreSegmenter(ctx context.Context, seg *segment.Segmenter, files []*trainFile) (eval.Report, error) {
+	return scoreFiles(files, func(fe *segment.Features) ([]decode.TimeSpan, error) {
 		res, err := seg.SegmentFeatures(ctx, fe)
 		if err != nil {
-			return eval.Report{}, fmt.Errorf("%s: %w", f.EAF, err)
+			return nil, err
 		}
 		signs, _, err := res.Times()
-		if err != nil {
-			return eval.Report{}, fmt.Errorf("%s: %w", f.EAF, err)
-		}
-		v, err := f.video(signs)
-		if err != nil {
-			return eval.Report{}, err
-		}
-		videos = append(videos, v)
-	}
-	return eval.Evaluate(videos)
+		return signs, err
+	})
 }
 
 // splitFiles divides the files by file: --val-files by name, else

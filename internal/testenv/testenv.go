@@ -8,6 +8,7 @@ package testenv
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,3 +123,21 @@ func (r *recorder) SkipNow()                       { r.skipped = true; runtime.G
 func (r *recorder) Skipped() bool                  { return r.skipped }
 func (r *recorder) Skip(args ...any)               { r.Log(args...); r.SkipNow() }
 func (r *recorder) Skipf(format string, a ...any)  { r.Logf(format, a...); r.SkipNow() }
+
+// MaxAbsDiff returns max |a[i] − b[i]|, the measure of the parity tests;
+// +Inf when the lengths differ or a difference is NaN, so that a tolerance
+// check fails.
+func MaxAbsDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	var m float64
+	for i := range a {
+		d := math.Abs(float64(a[i]) - float64(b[i]))
+		if math.IsNaN(d) {
+			return math.Inf(1)
+		}
+		m = math.Max(m, d)
+	}
+	return m
+}

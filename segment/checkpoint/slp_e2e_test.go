@@ -91,8 +91,8 @@ func TestSLPEndToEnd(t *testing.T) {
 			}
 			sign, sent := runTagger(t, model, p0.Data, p0.Frames)
 			r := meta[c.rec]
-			ds := maxDiff(t, sign, readRaw(t, filepath.Join(td, r.Sign)))
-			dn := maxDiff(t, sent, readRaw(t, filepath.Join(td, r.Sentence)))
+			ds := testenv.MaxAbsDiff(sign, readRaw(t, filepath.Join(td, r.Sign)))
+			dn := testenv.MaxAbsDiff(sent, readRaw(t, filepath.Join(td, r.Sentence)))
 			signs, err := decode.BIO(decode.BIOProbabilities(sign), decode.SLPSignThresholds())
 			if err != nil {
 				t.Fatal(err)
@@ -176,20 +176,4 @@ func readRaw(t *testing.T, path string) []float32 {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return out
-}
-
-func maxDiff(t *testing.T, a, b []float32) float64 {
-	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%d values, PyTorch recorded %d", len(a), len(b))
-	}
-	var m float64
-	for i := range a {
-		d := math.Abs(float64(a[i]) - float64(b[i]))
-		if math.IsNaN(d) {
-			t.Fatalf("NaN at %d", i)
-		}
-		m = math.Max(m, d)
-	}
-	return m
 }

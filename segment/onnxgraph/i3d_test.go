@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signseg/signseg/internal/testenv"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -116,18 +117,18 @@ func TestI3DFoldedMatchesUnfolded(t *testing.T) {
 		outs[i] = res
 		if i == 0 {
 			one, _ := runFloat(t, s, ort.NewShape(1, 3, I3DFrames, I3DSize, I3DSize), x[clip:], 2)
-			if d := maxAbsDiff(one[0], res[0][dim:]); d > 1e-5*maxAbs(res[0]) {
+			if d := testenv.MaxAbsDiff(one[0], res[0][dim:]); d > 1e-5*maxAbs(res[0]) {
 				t.Errorf("clip 2 alone vs in a batch of two: max abs diff %.3g", d)
 			}
 		}
 	}
 	scale := maxAbs(outs[1][0])
-	d := maxAbsDiff(outs[0][0], outs[1][0])
+	d := testenv.MaxAbsDiff(outs[0][0], outs[1][0])
 	t.Logf("folded vs BatchNormalization nodes: features max abs diff %.2g (max |feature| %.3g)", d, scale)
 	if scale == 0 || d > 1e-5*scale {
 		t.Fatalf("folded features differ: max abs diff %.3g, scale %.3g", d, scale)
 	}
-	if d := maxAbsDiff(outs[0][1], outs[1][1]); d > 1e-5*maxAbs(outs[1][1]) {
+	if d := testenv.MaxAbsDiff(outs[0][1], outs[1][1]); d > 1e-5*maxAbs(outs[1][1]) {
 		t.Fatalf("folded logits differ: max abs diff %.3g", d)
 	}
 }

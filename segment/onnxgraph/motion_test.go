@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/signseg/signseg/internal/testenv"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -76,7 +77,7 @@ func TestMotionParity(t *testing.T) {
 			if w := ort.NewShape(int64(tc.batch), MotionFeatures); !reflect.DeepEqual(shapes[0], w) {
 				t.Fatalf("output shape %v, want %v", shapes[0], w)
 			}
-			d := maxAbsDiff(got[0], want)
+			d := testenv.MaxAbsDiff(got[0], want)
 			t.Logf("max abs diff %.3g", d)
 			if d > 1e-5 {
 				t.Errorf("max abs diff %g > 1e-5", d)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/signseg/signseg/internal/testenv"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -53,11 +54,11 @@ func TestMSTCNParity(t *testing.T) {
 			if want := ort.NewShape(1, int64(tc.d.C), int64(tc.T)); !reflect.DeepEqual(shapes[1], want) {
 				t.Errorf("logits shape %v, want %v", shapes[1], want)
 			}
-			t.Logf("max abs diff: boundary %.3g, logits %.3g", maxAbsDiff(got[0], wantB), maxAbsDiff(got[1], wantL))
-			if d := maxAbsDiff(got[0], wantB); d > 1e-5 {
+			t.Logf("max abs diff: boundary %.3g, logits %.3g", testenv.MaxAbsDiff(got[0], wantB), testenv.MaxAbsDiff(got[1], wantL))
+			if d := testenv.MaxAbsDiff(got[0], wantB); d > 1e-5 {
 				t.Errorf("boundary: max abs diff %g > 1e-5", d)
 			}
-			if d := maxAbsDiff(got[1], wantL); d > 1e-5 {
+			if d := testenv.MaxAbsDiff(got[1], wantL); d > 1e-5 {
 				t.Errorf("logits: max abs diff %g > 1e-5", d)
 			}
 			// The test is only meaningful if the probabilities vary.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signseg/signseg/internal/testenv"
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -143,7 +144,7 @@ func TestAttributeKinds(t *testing.T) {
 	}
 	sess := session(t, model, []string{"x"}, []string{"out"}, 1)
 	got, _ := runFloat(t, sess, ort.NewShape(2, 3), in, 1)
-	if d := maxAbsDiff(got[0], want); d > 1e-6 {
+	if d := testenv.MaxAbsDiff(got[0], want); d > 1e-6 {
 		t.Errorf("got %v, want %v", got[0], want)
 	}
 }

@@ -1,7 +1,6 @@
 package onnxgraph
 
 import (
-	"math"
 	"testing"
 
 	"github.com/signseg/signseg/internal/ortenv"
@@ -65,20 +64,4 @@ func runFloat(tb testing.TB, s *ort.DynamicAdvancedSession, shape ort.Shape, dat
 		o.Destroy()
 	}
 	return res, shapes
-}
-
-// maxAbsDiff returns max |a-b|, or +Inf when the lengths differ.
-func maxAbsDiff(a, b []float32) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	var m float64
-	for i := range a {
-		d := math.Abs(float64(a[i]) - float64(b[i]))
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		m = math.Max(m, d)
-	}
-	return m
 }

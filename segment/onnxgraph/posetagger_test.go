@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signseg/signseg/internal/testenv"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -55,7 +56,7 @@ func TestPoseTaggerMatchesReference(t *testing.T) {
 					t.Fatal(err)
 				}
 				per := T * c.d.Classes
-				worst = max(worst, maxAbsDiff(outs[0][n*per:(n+1)*per], sign), maxAbsDiff(outs[1][n*per:(n+1)*per], sent))
+				worst = max(worst, testenv.MaxAbsDiff(outs[0][n*per:(n+1)*per], sign), testenv.MaxAbsDiff(outs[1][n*per:(n+1)*per], sent))
 			}
 			t.Logf("case %d %+v T=%d N=%d: ONNX vs reference max abs diff %.2g", ci, c.d, T, N, worst)
 			if worst > 1e-5 {

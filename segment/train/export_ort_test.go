@@ -52,7 +52,7 @@ func TestExportORT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := maxAbsDiff(got, p[tc.class*tc.T:(tc.class+1)*tc.T])
+			d := testenv.MaxAbsDiff(got, p[tc.class*tc.T:(tc.class+1)*tc.T])
 			t.Logf("ONNX Runtime boundary vs Predict: max abs diff %.3g", d)
 			if d > 1e-5 {
 				t.Errorf("max abs diff %g > 1e-5", d)

@@ -2,10 +2,10 @@ package train
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/segment/onnxgraph"
 )
 
@@ -57,7 +57,7 @@ func TestExportReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := maxAbsDiff(p[tc.class*tc.T:(tc.class+1)*tc.T], want)
+			d := testenv.MaxAbsDiff(p[tc.class*tc.T:(tc.class+1)*tc.T], want)
 			t.Logf("Predict vs onnxgraph.ReferenceMSTCN: max abs diff %.3g", d)
 			if d > 1e-5 {
 				t.Errorf("max abs diff %g > 1e-5", d)
@@ -66,7 +66,7 @@ func TestExportReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if back.cfg != m.cfg || maxAbsDiff(back.params, m.params) != 0 {
+			if back.cfg != m.cfg || testenv.MaxAbsDiff(back.params, m.params) != 0 {
 				t.Error("FromWeights(Export()) differs from the model")
 			}
 		})
@@ -94,20 +94,4 @@ func TestPaperModelSize(t *testing.T) {
 	if err != nil || 2*m.cfg.Context()+1 != d.ReceptiveField() {
 		t.Errorf("context %d vs onnxgraph receptive field %d (%v)", m.cfg.Context(), d.ReceptiveField(), err)
 	}
-}
-
-// maxAbsDiff returns max |a−b|, +Inf when lengths differ or a value is NaN.
-func maxAbsDiff(a, b []float32) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	var m float64
-	for i := range a {
-		d := math.Abs(float64(a[i]) - float64(b[i]))
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		m = math.Max(m, d)
-	}
-	return m
 }

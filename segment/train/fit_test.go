@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/segment/eval"
 )
 
@@ -209,7 +210,7 @@ func TestFitDeterministicAndResume(t *testing.T) {
 	if _, err := Fit(context.Background(), m2, Sequences(train2), opts2); err != nil {
 		t.Fatal(err)
 	}
-	if maxAbsDiff(m1.params, m2.params) != 0 {
+	if testenv.MaxAbsDiff(m1.params, m2.params) != 0 {
 		t.Error("two runs with the same seed differ")
 	}
 
@@ -242,7 +243,7 @@ func TestFitDeterministicAndResume(t *testing.T) {
 	if r4.Epochs != 6 || r4.BestEpoch != r1.BestEpoch || r4.BestScore != r1.BestScore {
 		t.Errorf("resumed result %+v, straight run %+v", r4, r1)
 	}
-	if d := maxAbsDiff(r4.Best.params, r1.Best.params); d != 0 {
+	if d := testenv.MaxAbsDiff(r4.Best.params, r1.Best.params); d != 0 {
 		t.Errorf("resumed best weights differ from the straight run's by %g", d)
 	}
 	final, err := loadState(opts3.StatePath)
@@ -250,10 +251,10 @@ func TestFitDeterministicAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	best, be, bs, err := LoadBest(opts3.StatePath)
-	if err != nil || be != r1.BestEpoch || bs != r1.BestScore || maxAbsDiff(best.params, r1.Best.params) != 0 {
+	if err != nil || be != r1.BestEpoch || bs != r1.BestScore || testenv.MaxAbsDiff(best.params, r1.Best.params) != 0 {
 		t.Errorf("LoadBest: epoch %d score %v (error %v), want the straight run's epoch %d score %v", be, bs, err, r1.BestEpoch, r1.BestScore)
 	}
-	if d := maxAbsDiff(final.tr.model.params, m1.params); d != 0 {
+	if d := testenv.MaxAbsDiff(final.tr.model.params, m1.params); d != 0 {
 		t.Errorf("resumed final weights differ from the straight run's by %g", d)
 	}
 
@@ -285,7 +286,7 @@ func TestFitEarlyStopping(t *testing.T) {
 	if r.Stop != "early stopping" || r.Epochs != 5 || r.BestEpoch != 2 || r.BestScore != 0.7 {
 		t.Errorf("result %+v, want early stopping after 5 epochs with best epoch 2", r)
 	}
-	if maxAbsDiff(r.Best.params, atBest.params) != 0 {
+	if testenv.MaxAbsDiff(r.Best.params, atBest.params) != 0 {
 		t.Error("best weights are not those of epoch 2")
 	}
 }
@@ -422,7 +423,7 @@ func TestWindowGradient(t *testing.T) {
 		for _, v := range grads[0] {
 			gmax = math.Max(gmax, math.Abs(float64(v)))
 		}
-		d := maxAbsDiff(grads[0], tr.grad) / gmax
+		d := testenv.MaxAbsDiff(grads[0], tr.grad) / gmax
 		t.Logf("window %d: loss %.9g vs whole %.9g, gradient relative diff %.3g", w, l, losses[0], d)
 		if math.Abs(l-losses[0]) > 1e-6*losses[0] || d > 1e-5 {
 			t.Errorf("window %d: loss %v vs %v, gradient diff %g", w, l, losses[0], d)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/signseg/signseg/internal/testenv"
 )
 
 // TestKernels compares both kernel paths (assembly where the CPU has it,
@@ -126,7 +128,7 @@ func TestKernelPathsAgree(t *testing.T) {
 		for _, v := range gs[0] {
 			gmax = math.Max(gmax, math.Abs(float64(v)))
 		}
-		d := maxAbsDiff(gs[0], gs[1]) / gmax
+		d := testenv.MaxAbsDiff(gs[0], gs[1]) / gmax
 		t.Logf("gradients of the two paths: relative diff %.3g", d)
 		if d > 1e-5 {
 			t.Errorf("AVX2 and pure-Go gradients differ by %g", d)

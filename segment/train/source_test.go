@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"weak"
+
+	"github.com/signseg/signseg/internal/testenv"
 )
 
 // trackedSource hands out a fresh copy of each sequence on every Load, as a
@@ -94,7 +96,7 @@ func TestFitHoldsOneBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := maxAbsDiff(lazy.Best.params, held.Best.params); d != 0 {
+			if d := testenv.MaxAbsDiff(lazy.Best.params, held.Best.params); d != 0 {
 				t.Errorf("weights from a Source differ from weights from memory by %g", d)
 			}
 		})
