@@ -100,8 +100,10 @@ type handsRegion struct {
 //     and a piece between holds longer than handsCitationSec, is split at
 //     the dips of the speed: local minima whose clarity, 1 − speed / the
 //     lower of the highest speeds within handsPeakSec on each side, is
-//     above threshold (0.5 by default); of two dips closer than
-//     handsMinGapSec the clearer stays. In a stretch without holds the
+//     above threshold (the model's, 0.2: neighbouring signs in fluent
+//     signing run into each other, so the speed between them falls only a
+//     little); of two dips closer than handsMinGapSec the clearer stays,
+//     and the hold that ends a piece has none (it is still). In a stretch without holds the
 //     signs lie between its first and last clear dip (the way into and out
 //     of the signing space is not a sign), or cover the whole stretch when
 //     it has fewer than two; after a stretch's last hold, the hands going
@@ -240,8 +242,13 @@ func (st stretchRule) apply(a, b int, lowered bool) handsRegion {
 			continue
 		}
 		// Fluent signing: as in a stretch without holds, the way in before
-		// the first dip and the way out after the last are not signs.
-		clear := st.dips(cuts[i], cuts[i+1])
+		// the first dip and the way out after the last are not signs. The
+		// hold that ends the piece is still, so its dips are noise.
+		moving := cuts[i+1]
+		if i < len(holds) {
+			moving = holds[i].start
+		}
+		clear := st.dips(cuts[i], moving)
 		if len(clear) > 0 && i == 0 {
 			region.start = clear[0]
 		}

@@ -313,7 +313,8 @@ func TestMotionModelOnSyntheticSigner(t *testing.T) {
 // TestDefaultModelOnRealSigning runs the default model on the real clips
 // of ../shared/media: the clips with a known number of signs must give it
 // (the isolated sign 1, two at most; the NGT number sequences 9 and 8, ±2),
-// and in fluent signing no sign may last longer than 2.5 s.
+// and fluent signing must give 1.0–3.5 signs per second, none longer than
+// 2.5 s.
 func TestDefaultModelOnRealSigning(t *testing.T) {
 	dir := testenv.SharedDir(t, "media")
 	if raceEnabled {
@@ -330,6 +331,8 @@ func TestDefaultModelOnRealSigning(t *testing.T) {
 		{"ngt-numbers-200-900", 8 - 2, 8 + 2},
 		{"demo-bsl-5s", 0, 0},
 		{"bsl-interpreter-7s", 0, 0},
+		{"lsa-news-7s", 0, 0},
+		{"asl-18s", 0, 0},
 	} {
 		stream, err := media.Open(context.Background(), filepath.Join(dir, tc.clip+".mp4"), seg.Preprocess())
 		if err != nil {
@@ -359,6 +362,16 @@ func TestDefaultModelOnRealSigning(t *testing.T) {
 			if tc.max == 0 && s.EndMS-s.BeginMS > 2500 {
 				t.Errorf("%s: sign %d lasts %d ms in fluent signing, want at most 2500", tc.clip, i, s.EndMS-s.BeginMS)
 			}
+		}
+		if tc.max == 0 && len(signs) > 0 {
+			// Signs per second of signing, from the first sign's start to
+			// the last one's end.
+			rate := float64(len(signs)) / (float64(signs[len(signs)-1].EndMS-signs[0].BeginMS) / 1000)
+			if rate < 1 || rate > 3.5 {
+				t.Errorf("%s: %.2f signs per second of fluent signing, want 1.0–3.5", tc.clip, rate)
+			}
+		} else if tc.max == 0 {
+			t.Errorf("%s: no signs in fluent signing", tc.clip)
 		}
 	}
 }
