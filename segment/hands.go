@@ -46,6 +46,8 @@ const (
 	handsStillSpeed  = 0.25 // shoulder widths per second: slower than this …
 	handsStillSec    = 1.0  // … for this long, a hand rests
 	handsRestLine    = 0.8  // a hand below this share of the way from shoulders to hips rests
+	handsFoldedGap   = 0.3  // shoulder widths (about a hand's breadth): hands closer than this …
+	handsFoldedLine  = 0.5  // … and below this share of the way, held still, are folded: they rest
 	handsMinSignSec  = 0.12 // shorter pieces are not signs
 	handsDilateFrame = 1    // boundary frames on each side of a minimum, as for changepoints
 )
@@ -90,20 +92,23 @@ type handsRegion struct {
 //     speed, plus the speed of its 21 points relative to the wrist (the
 //     change of hand shape), is measured in shoulder widths per second.
 //  2. A hand rests while it is not found, hangs below the rest line (80 %
-//     of the way from the shoulders to the hips) or stays slower than
-//     handsStillSpeed for handsStillSec; the frames where a hand does not
-//     rest form signing stretches, and the signing speed is the summed
-//     speed of the hands that do not rest.
+//     of the way from the shoulders to the hips), stays slower than
+//     handsStillSpeed for handsStillSec, or is folded with the other hand
+//     (both still, closer than handsFoldedGap, below half-way from the
+//     shoulders to the hips: a posture of rest however brief); the frames
+//     where a hand does not rest form signing stretches, and the signing
+//     speed is the summed speed of the hands that do not rest.
 //  3. Inside a stretch, a hold (the signing speed below handsStillSpeed
 //     for at least handsHoldSec) ends a sign: citation-form signs end in
 //     one. Fluent signing mostly drops holds, so a stretch without holds,
 //     and a piece between holds longer than handsCitationSec, is split at
-//     the dips of the speed: local minima whose clarity, 1 − speed / the
-//     lower of the highest speeds within handsPeakSec on each side, is
-//     above threshold (the model's, 0.2: neighbouring signs in fluent
-//     signing run into each other, so the speed between them falls only a
-//     little); of two dips closer than handsMinGapSec the clearer stays,
-//     and the hold that ends a piece has none (it is still). In a stretch without holds the
+//     the dips of its moving part (still frames at its ends, such as the
+//     hold that ends it, have only noise): local minima of the speed whose
+//     clarity, 1 − speed / the lower of the highest speeds within
+//     handsPeakSec on each side, is above threshold (the model's, 0.2:
+//     neighbouring signs in fluent signing run into each other, so the
+//     speed between them falls only a little); of two dips closer than
+//     handsMinGapSec the clearer stays. In a stretch without holds the
 //     signs lie between its first and last clear dip (the way into and out
 //     of the signing space is not a sign), or cover the whole stretch when
 //     it has fewer than two; after a stretch's last hold, the hands going
@@ -142,54 +147,30 @@ func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 	for t := range lowered {
 		lowered[t] = true
 	}
-	for _, hand := range []struct{ wrist, first int }{{kpLeftWrist, kpLeftHand}, {kpRightWrist, kpRightHand}} {
-		// Position (x, y) and shape (21 points relative to the wrist, x and
-		// y), with a presence flag per frame.
-		pos := make([][]float64, T)
-		shape := make([][]float64, T)
-		for t := range T {
-			if _, _, c := pt(t, hand.first); c >= handsFound {
-				wx, wy, _ := pt(t, hand.first)
-				var sx, sy float64
-				sh := make([]float64, 0, 2*kpHandLen)
-				for i := range kpHandLen {
-					x, y, _ := pt(t, hand.first+i)
-					sx += x
-					sy += y
-					sh = append(sh, x-wx, y-wy)
-				}
-				pos[t] = []float64{sx / kpHandLen, sy / kpHandLen}
-				shape[t] = sh
-			} else if x, y, c := pt(t, hand.wrist); c >= handsFound {
-				pos[t] = []float64{x, y}
-			}
-		}
-		pos = smoothTracks(pos, handsSmoothSec*fps)
-		shape = smoothTracks(shape, handsSmoothSec*fps)
-		v := make([]float64, T)
-		for t := 1; t+1 < T; t++ {
-			if pos[t-1] == nil || pos[t] == nil || pos[t+1] == nil {
-				continue
-			}
-			v[t] = dist(pos[t+1], pos[t-1]) * fps / 2 / scale
-			if shape[t-1] != nil && shape[t+1] != nil {
-				var sum float64
-				for i := 0; i < 2*kpHandLen; i += 2 {
-					sum += math.Hypot(shape[t+1][i]-shape[t-1][i], shape[t+1][i+1]-shape[t-1][i+1])
-				}
-				v[t] += sum / kpHandLen * fps / 2 / scale
-			}
-		}
+	var pos [2][][]float64
+	var v [2][]float64
+	for i, hand := range []struct{ wrist, first int }{{kpLeftWrist, kpLeftHand}, {kpRightWrist, kpRightHand}} {
+		pos[i], v[i] = handTrack(kp, T, fps, scale, hand.wrist, hand.first)
+	}
+	// Hands folded together below the chest rest, however briefly.
+	folded := make([]bool, T)
+	for t := range T {
+		l, r := pos[0][t], pos[1][t]
+		folded[t] = l != nil && r != nil && dist(l, r) < handsFoldedGap*scale &&
+			min(l[1], r[1]) > bodyLine(kp, t, handsFoldedLine) &&
+			v[0][t] < handsStillSpeed && v[1][t] < handsStillSpeed
+	}
+	for i := range pos {
 		rest := make([]bool, T)
 		for t := range T {
-			rest[t] = pos[t] == nil || pos[t][1] > restLine(kp, t)
+			rest[t] = pos[i][t] == nil || pos[i][t][1] > bodyLine(kp, t, handsRestLine) || folded[t]
 			lowered[t] = lowered[t] && rest[t]
 		}
-		markStill(rest, v, int(math.Round(handsStillSec*fps)))
+		markStill(rest, v[i], int(math.Round(handsStillSec*fps)))
 		for t := range T {
 			if !rest[t] {
 				signing[t] = true
-				speed[t] += v[t]
+				speed[t] += v[i][t]
 			}
 		}
 	}
@@ -199,6 +180,54 @@ func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 		res.regions = append(res.regions, st.apply(a, b, b < T && lowered[b]))
 	})
 	return res
+}
+
+// handTrack returns one hand's position per frame (the mean of its 21
+// points, or the pose's wrist when the hand was not found; nil when
+// neither was) and its speed in shoulder widths (scale pixels) per second:
+// the speed of the position, smoothed over handsSmoothSec, plus that of
+// its 21 points relative to the wrist (the change of hand shape).
+func handTrack(kp []float32, T int, fps, scale float64, wrist, first int) ([][]float64, []float64) {
+	pt := func(t, i int) (x, y, c float64) {
+		o := (t*kpPoints + i) * kpValues
+		return float64(kp[o]), float64(kp[o+1]), float64(kp[o+3])
+	}
+	pos := make([][]float64, T)
+	shape := make([][]float64, T)
+	for t := range T {
+		if _, _, c := pt(t, first); c >= handsFound {
+			wx, wy, _ := pt(t, first)
+			var sx, sy float64
+			sh := make([]float64, 0, 2*kpHandLen)
+			for i := range kpHandLen {
+				x, y, _ := pt(t, first+i)
+				sx += x
+				sy += y
+				sh = append(sh, x-wx, y-wy)
+			}
+			pos[t] = []float64{sx / kpHandLen, sy / kpHandLen}
+			shape[t] = sh
+		} else if x, y, c := pt(t, wrist); c >= handsFound {
+			pos[t] = []float64{x, y}
+		}
+	}
+	pos = smoothTracks(pos, handsSmoothSec*fps)
+	shape = smoothTracks(shape, handsSmoothSec*fps)
+	v := make([]float64, T)
+	for t := 1; t+1 < T; t++ {
+		if pos[t-1] == nil || pos[t] == nil || pos[t+1] == nil {
+			continue
+		}
+		v[t] = dist(pos[t+1], pos[t-1]) * fps / 2 / scale
+		if shape[t-1] != nil && shape[t+1] != nil {
+			var sum float64
+			for i := 0; i < 2*kpHandLen; i += 2 {
+				sum += math.Hypot(shape[t+1][i]-shape[t-1][i], shape[t+1][i+1]-shape[t-1][i+1])
+			}
+			v[t] += sum / kpHandLen * fps / 2 / scale
+		}
+	}
+	return pos, v
 }
 
 // stretchRule finds the boundaries of one signing stretch from the signing
@@ -242,13 +271,8 @@ func (st stretchRule) apply(a, b int, lowered bool) handsRegion {
 			continue
 		}
 		// Fluent signing: as in a stretch without holds, the way in before
-		// the first dip and the way out after the last are not signs. The
-		// hold that ends the piece is still, so its dips are noise.
-		moving := cuts[i+1]
-		if i < len(holds) {
-			moving = holds[i].start
-		}
-		clear := st.dips(cuts[i], moving)
+		// the first dip and the way out after the last are not signs.
+		clear := st.dips(cuts[i], cuts[i+1])
 		if len(clear) > 0 && i == 0 {
 			region.start = clear[0]
 		}
@@ -300,12 +324,20 @@ func (st stretchRule) holds(a, b int) []span {
 	return holds
 }
 
-// dips marks the speed minima of [a, b) with their clarity, 1 − speed /
-// the lower of the highest speeds within handsPeakSec on each side; of two
-// minima closer than handsMinGapSec the clearer stays. It returns the
-// marked minima clearer than the threshold, in order.
+// dips marks the speed minima of the moving part of [a, b) with their
+// clarity, 1 − speed / the lower of the highest speeds within handsPeakSec
+// on each side; of two minima closer than handsMinGapSec the clearer
+// stays. It returns the marked minima clearer than the threshold, in
+// order. The still frames at either end (the hold that ends a piece, hands
+// still as the video starts) are not searched: their minima are noise.
 func (st stretchRule) dips(a, b int) []int {
 	speed := st.speed
+	for a < b && speed[a] < handsStillSpeed {
+		a++
+	}
+	for b > a && speed[b-1] < handsStillSpeed {
+		b--
+	}
 	peak := max(1, int(math.Round(handsPeakSec*st.fps)))
 	minGap := max(1, int(math.Round(handsMinGapSec*st.fps)))
 	type minimum struct {
@@ -413,10 +445,10 @@ func signerFrames(kp []float32, T int) int {
 	return n
 }
 
-// restLine is the image row below which a hand rests in frame t: 80 % of
-// the way from the shoulders down to the hips (as the pose model places
-// them, visible or not); +Inf when the pose has no shoulders.
-func restLine(kp []float32, t int) float64 {
+// bodyLine is the image row share of the way from the shoulders down to
+// the hips in frame t (as the pose model places them, visible or not);
+// +Inf when the pose has no shoulders.
+func bodyLine(kp []float32, t int, share float64) float64 {
 	y := func(i int) (float64, float64) {
 		o := (t*kpPoints + i) * kpValues
 		return float64(kp[o+1]), float64(kp[o+3])
@@ -429,7 +461,7 @@ func restLine(kp []float32, t int) float64 {
 		return math.Inf(1)
 	}
 	shoulders, hips := (ls+rs)/2, (lh+rh)/2
-	return shoulders + handsRestLine*(hips-shoulders)
+	return shoulders + share*(hips-shoulders)
 }
 
 // markStill sets rest over every run of at least n frames in which the

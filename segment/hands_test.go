@@ -153,6 +153,32 @@ func TestHandsBoundaryAtHold(t *testing.T) {
 	}
 }
 
+// TestHandsFoldedHandsRest: hands folded together in front of the belly
+// rest, even for less than handsStillSec, as interpreters' hands often do
+// between stretches of signing.
+func TestHandsFoldedHandsRest(t *testing.T) {
+	const foldedSec = 0.6
+	path := []waypoint{{255, 295, 0, foldedSec}, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {255, 295, 0.4, foldedSec}}
+	for _, fps := range []float64{12, 25, 50} {
+		kp, T := signer(fps, path)
+		for t := range T { // the left hand stays where it met the right
+			for i := range kpHandLen {
+				o := (t*kpPoints + kpLeftHand + i) * kpValues
+				kp[o], kp[o+1] = kp[o]-320+235, kp[o+1]-400+295
+			}
+			o := (t*kpPoints + kpLeftWrist) * kpValues
+			kp[o], kp[o+1] = 235, 305
+		}
+		signs := handsSigns(kp, T, fps)
+		if len(signs) != 2 {
+			t.Fatalf("%g fps: signs %+v, want the two held signs", fps, signs)
+		}
+		if start := float64(signs[0].Start) / fps; start < foldedSec-0.1 {
+			t.Errorf("%g fps: the first sign starts at %.2f s, while the hands are still folded (until %.1f s)", fps, start, foldedSec)
+		}
+	}
+}
+
 // TestHandsNoBoundaryInsideHold: a long fluent piece is split at its dips,
 // but not inside the hold that ends it, where a hand held up trembles a
 // little (speed minima far below the movement before it).
