@@ -175,28 +175,32 @@ func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 		}
 	}
 
-	st := stretchRule{speed: speed, boundary: res.boundary, fps: fps, threshold: threshold}
+	st := stretchRule{speed: speed, boundary: res.boundary, fps: fps, threshold: threshold, frames: T}
 	forRuns(signing, func(a, b int) {
 		res.regions = append(res.regions, st.apply(a, b, b < T && lowered[b]))
 	})
 	return res
 }
 
-// handTrack returns one hand's position per frame (the mean of its 21
+// handTrack returns where one hand is in each frame (the mean of its 21
 // points, or the pose's wrist when the hand was not found; nil when
 // neither was) and its speed in shoulder widths (scale pixels) per second:
-// the speed of the position, smoothed over handsSmoothSec, plus that of
-// its 21 points relative to the wrist (the change of hand shape).
+// the speed of its wrist (the hand model's, else the pose's: one point
+// either way, so that a hand found in one frame and not the next does not
+// jump), smoothed over handsSmoothSec, plus the speed of its 21 points
+// relative to the wrist (the change of hand shape).
 func handTrack(kp []float32, T int, fps, scale float64, wrist, first int) ([][]float64, []float64) {
 	pt := func(t, i int) (x, y, c float64) {
 		o := (t*kpPoints + i) * kpValues
 		return float64(kp[o]), float64(kp[o+1]), float64(kp[o+3])
 	}
 	pos := make([][]float64, T)
+	track := make([][]float64, T)
 	shape := make([][]float64, T)
 	for t := range T {
 		if _, _, c := pt(t, first); c >= handsFound {
 			wx, wy, _ := pt(t, first)
+			track[t] = []float64{wx, wy}
 			var sx, sy float64
 			sh := make([]float64, 0, 2*kpHandLen)
 			for i := range kpHandLen {
@@ -209,16 +213,18 @@ func handTrack(kp []float32, T int, fps, scale float64, wrist, first int) ([][]f
 			shape[t] = sh
 		} else if x, y, c := pt(t, wrist); c >= handsFound {
 			pos[t] = []float64{x, y}
+			track[t] = pos[t]
 		}
 	}
 	pos = smoothTracks(pos, handsSmoothSec*fps)
+	track = smoothTracks(track, handsSmoothSec*fps)
 	shape = smoothTracks(shape, handsSmoothSec*fps)
 	v := make([]float64, T)
 	for t := 1; t+1 < T; t++ {
-		if pos[t-1] == nil || pos[t] == nil || pos[t+1] == nil {
+		if track[t-1] == nil || track[t] == nil || track[t+1] == nil {
 			continue
 		}
-		v[t] = dist(pos[t+1], pos[t-1]) * fps / 2 / scale
+		v[t] = dist(track[t+1], track[t-1]) * fps / 2 / scale
 		if shape[t-1] != nil && shape[t+1] != nil {
 			var sum float64
 			for i := 0; i < 2*kpHandLen; i += 2 {
@@ -237,6 +243,7 @@ type stretchRule struct {
 	boundary  []float32
 	fps       float64
 	threshold float64
+	frames    int // of the video
 }
 
 // apply returns the region of the stretch [a, b) in which signs lie;
@@ -253,8 +260,16 @@ func (st stretchRule) apply(a, b int, lowered bool) handsRegion {
 		if len(clear) < 2 {
 			return handsRegion{start: a, end: b, whole: true}
 		}
-		// The way into and out of the signing space is not a sign.
-		return handsRegion{start: clear[0], end: clear[len(clear)-1]}
+		// The way into and out of the signing space is not a sign; where
+		// the video starts or ends during signing there is none.
+		r := handsRegion{start: clear[0], end: clear[len(clear)-1]}
+		if a == 0 {
+			r.start = a
+		}
+		if b == st.frames {
+			r.end = b
+		}
+		return r
 	}
 	// A piece is long when the holds around it are more than
 	// handsCitationSec apart, centre to centre (the length of a hold does
@@ -273,10 +288,10 @@ func (st stretchRule) apply(a, b int, lowered bool) handsRegion {
 		// Fluent signing: as in a stretch without holds, the way in before
 		// the first dip and the way out after the last are not signs.
 		clear := st.dips(cuts[i], cuts[i+1])
-		if len(clear) > 0 && i == 0 {
+		if len(clear) > 0 && i == 0 && a > 0 {
 			region.start = clear[0]
 		}
-		if len(clear) > 0 && i+2 == len(cuts) {
+		if len(clear) > 0 && i+2 == len(cuts) && b < st.frames {
 			region.end = clear[len(clear)-1]
 		}
 	}

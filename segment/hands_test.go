@@ -96,6 +96,7 @@ func TestHandsRule(t *testing.T) {
 		{"the video ends during the last sign", []waypoint{rest, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.1}}, 3},
 		{"repeated movement inside citation signs", slices.Concat([]waypoint{rest}, citation(230, 250), citation(290, 240), citation(250, 280), []waypoint{down}), 3},
 		{"fluent signing: split at the clear dips", fluent, 5},
+		{"the video starts and ends during fluent signing", fluent[1 : len(fluent)-1], 5},
 		{"a single hold is one sign", []waypoint{rest, {230, 250, 0.4, 0.5}, down}, 1},
 		{"hands resting throughout", []waypoint{rest, {260, 390, 0.5, 2}}, 0},
 		{"a hand held still at the chest is resting", []waypoint{{250, 250, 0, 3}}, 0},
@@ -175,6 +176,29 @@ func TestHandsFoldedHandsRest(t *testing.T) {
 		}
 		if start := float64(signs[0].Start) / fps; start < foldedSec-0.1 {
 			t.Errorf("%g fps: the first sign starts at %.2f s, while the hands are still folded (until %.1f s)", fps, start, foldedSec)
+		}
+	}
+}
+
+// TestHandsFlickeringHand: a small hand is often found in one frame and
+// lost in the next, while the pose still shows its wrist. Measured at the
+// wrist either way, a held hand stays still, and each hold ends a sign.
+func TestHandsFlickeringHand(t *testing.T) {
+	path := []waypoint{{250, 400, 0, 1}, {230, 250, 0.4, 0.4}, {300, 230, 0.4, 0.4}, {260, 280, 0.4, 0.4}, {250, 400, 0.4, 1}}
+	for _, fps := range []float64{12, 25, 50} {
+		kp, T := signer(fps, path)
+		for t := range T {
+			hand := (t*kpPoints + kpRightHand) * kpValues
+			wrist := (t*kpPoints + kpRightWrist) * kpValues
+			kp[hand], kp[hand+1] = kp[wrist], kp[wrist+1] // one wrist, as on a real hand
+			if t%5 < 2 {                                  // lost in two frames of every five
+				for i := range kpHandLen {
+					kp[hand+i*kpValues+3] = 0
+				}
+			}
+		}
+		if signs := handsSigns(kp, T, fps); len(signs) != 3 {
+			t.Errorf("%g fps: %d signs %+v, want 3 (one per hold)", fps, len(signs), signs)
 		}
 	}
 }
