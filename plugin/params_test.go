@@ -149,12 +149,13 @@ func TestNewRequest(t *testing.T) {
 		want    Request
 		wantErr string
 	}{
-		{"defaults", base, Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "motion", Decoding: segment.Decoding{Threshold: new(0.5)}, Signs: true}, ""},
+		{"defaults", base, Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "motion", Signs: true}, ""},
 		{"ELAN 6.9 values", with(ContextParam, "id 2026", ParamModel, "i3d-mstcn", ParamOutputKind, "all", ParamDecoder, "threshold", ParamThreshold, "0.35000002", ParamGaps, "keep", ParamMinSignFrames, "5.0", ParamThreads, "4.0"),
 			Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "i3d-mstcn", Decoding: segment.Decoding{Decoder: new("threshold"), Gaps: new("keep"), Threshold: new(0.35), MinSignFrames: new(5)}, Threads: 4, Signs: true, Boundaries: true, Confidence: true, Context: "id 2026"}, ""},
 		{"boundaries only, auto", with(ParamOutputKind, "boundaries", ParamDecoder, "auto", ParamGaps, "auto", ParamThreshold, "1.4E-45"),
-			Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "motion", Decoding: segment.Decoding{Threshold: new(0.5)}, Boundaries: true}, ""},
-		{"model outside the list is left to the loader", with(ParamModel, "/models/x"), Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "/models/x", Decoding: segment.Decoding{Threshold: new(0.5)}, Signs: true}, ""},
+			Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "motion", Boundaries: true}, ""},
+		{"threshold 0 is the model's", with(ParamThreshold, "0.0"), Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "motion", Signs: true}, ""},
+		{"model outside the list is left to the loader", with(ParamModel, "/models/x"), Request{Video: `C:\v\a.mp4`, Output: "/out/s.xml", Model: "/models/x", Signs: true}, ""},
 		{"no video", with(ParamVideo, ""), Request{}, "no video"},
 		{"no output", with(ParamSegments, " "), Request{}, "no output"},
 		{"bad choice", with(ParamOutputKind, "everything"), Request{}, `"everything" is not one of`},

@@ -74,7 +74,7 @@ func NewSpec(models []string, goos, run string) Spec {
 			{Kind: TextParam, Name: ParamModel, Choices: choices, Default: def, OpenChoice: true, Info: "Model (see signseg doctor)"},
 			{Kind: TextParam, Name: ParamOutputKind, Choices: []string{OutputSigns, OutputBoundaries, OutputBoth, OutputSignsConfident, OutputAll}, Default: OutputSigns, Info: "Tiers to create: SIGN, BOUNDARY, SIGN_CONFIDENCE"},
 			{Kind: TextParam, Name: ParamDecoder, Advanced: true, Choices: []string{Auto, "threshold", "changepoint"}, Default: Auto, Info: "Decoder (auto = the model's; threshold needs a trained temporal model)"},
-			{Kind: NumParam, Name: ParamThreshold, Min: "0.05", Max: "0.95", Default: "0.50", Info: "Boundary probability threshold (threshold decoder)"},
+			{Kind: NumParam, Name: ParamThreshold, Min: "0", Max: "0.95", Default: "0", Info: "Boundary threshold (0 = the model's: 0.5 for trained models, 0.2 for hands)"},
 			{Kind: TextParam, Name: ParamGaps, Advanced: true, Choices: []string{Auto, "split", "keep"}, Default: Auto, Info: "Boundaries between signs: split them between the signs, or keep them as gaps (auto = the model's)"},
 			{Kind: NumParam, Name: ParamMinSignFrames, Advanced: true, Int: true, Min: "0", Max: "50", Default: "0", Info: "Shortest sign in frames (0 = the model's setting, 1 = no minimum)"},
 			{Kind: NumParam, Name: ParamThreads, Advanced: true, Int: true, Min: "0", Max: "64", Default: "0", Info: "CPU threads (0 = all cores)"},
@@ -103,7 +103,7 @@ type Request struct {
 	SentencesOutput string
 	Model           string // model name; "" means signseg's default
 	// Decoding overrides the model's decoding where the user chose a value:
-	// decoder and gaps unless "auto", the threshold, and the minimum sign
+	// decoder and gaps unless "auto", the threshold and the minimum sign
 	// length unless 0 (the model's).
 	Decoding segment.Decoding
 	Threads  int // 0 means all cores
@@ -179,7 +179,9 @@ func NewRequest(spec Spec, p Params) (Request, error) {
 	if err != nil {
 		return r, err
 	}
-	d.Threshold = &threshold
+	if threshold > 0 {
+		d.Threshold = &threshold
+	}
 	f, err := num(ParamMinSignFrames)
 	if err != nil {
 		return r, err

@@ -169,8 +169,12 @@ func printReport(stdout, stderr io.Writer, r fileReport) {
 		if where == "" {
 			where = r.Path
 		}
-		fmt.Fprintf(stdout, "%s: %s tier %s (%d signs, %.1f s of video in %.1f s)\n",
-			where, what, strings.Join(r.Tiers, ", "), r.Signs, r.MediaSec, r.ProcSec)
+		signs := "signs"
+		if r.Signs == 1 {
+			signs = "sign"
+		}
+		fmt.Fprintf(stdout, "%s: %s tier %s (%d %s, %.1f s of video in %.1f s)\n",
+			where, what, strings.Join(r.Tiers, ", "), r.Signs, signs, r.MediaSec, r.ProcSec)
 		for i, share := range r.SignerShare {
 			if share < signerShareWarn {
 				fmt.Fprintf(stderr, "%s: warning: %s\n", programName, signerShareNote(r.Videos[i], share))
