@@ -277,3 +277,20 @@ func FuzzHandsRule(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHandsRule: the rule alone, on an hour of keypoints at 25 fps
+// (a synthetic signer making held signs), to keep its cost apart from the
+// keypoints' in BenchmarkDefaultModel640x360.
+func BenchmarkHandsRule(b *testing.B) {
+	const fps = 25
+	var path []waypoint
+	for len(path) < 3600/0.8 { // 0.8 s a waypoint
+		path = append(path, waypoint{230, 250, 0.4, 0.4}, waypoint{300, 230, 0.4, 0.4}, waypoint{260, 280, 0.4, 0.4})
+	}
+	kp, T := signer(fps, path)
+	for b.Loop() {
+		handsSigns(kp, T, fps)
+	}
+	hours := float64(T) / fps / 3600
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/hours, "s/hour-of-video")
+}
