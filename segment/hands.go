@@ -87,10 +87,10 @@ type handsRegion struct {
 // handsScores applies the hands rule to T rows of keypoints (kpDim values
 // each) at fps:
 //
-//  1. Each hand's position (the mean of its 21 points, or the pose's wrist
-//     when the hand was not found) is smoothed over handsSmoothSec, and its
-//     speed, plus the speed of its 21 points relative to the wrist (the
-//     change of hand shape), is measured in shoulder widths per second.
+//  1. Each hand's speed is measured in shoulder widths per second after
+//     smoothing over handsSmoothSec: the speed of its wrist plus that of
+//     its 21 points relative to the wrist (the change of hand shape); see
+//     handTrack.
 //  2. A hand rests while it is not found, hangs below the rest line (80 %
 //     of the way from the shoulders to the hips), stays slower than
 //     handsStillSpeed for handsStillSec, or is folded with the other hand
@@ -110,24 +110,21 @@ type handsRegion struct {
 //     speed between them falls only a little); of two dips closer than
 //     handsMinGapSec the clearer stays. In a stretch without holds the
 //     signs lie between its first and last clear dip (the way into and out
-//     of the signing space is not a sign), or cover the whole stretch when
-//     it has fewer than two; after a stretch's last hold, the hands going
-//     down to rest are not a sign.
+//     of the signing space, from and to a rest, is not a sign; where the
+//     video starts or ends mid-signing there is none), or cover the whole
+//     stretch when it has fewer than two; after a stretch's last hold, the
+//     hands going down to rest are not a sign.
 func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 	res := handsResult{boundary: make([]float32, T)}
 	if T == 0 || fps <= 0 {
 		return res
 	}
-	pt := func(t, i int) (x, y, c float64) {
-		o := (t*kpPoints + i) * kpValues
-		return float64(kp[o]), float64(kp[o+1]), float64(kp[o+3])
-	}
 	// The scale: the median shoulder width over the frames that show both
 	// shoulders. Without it there is no signer to measure.
 	var widths []float64
 	for t := range T {
-		lx, ly, lc := pt(t, kpLeftShoulder)
-		rx, ry, rc := pt(t, kpRightShoulder)
+		lx, ly, lc := keypoint(kp, t, kpLeftShoulder)
+		rx, ry, rc := keypoint(kp, t, kpRightShoulder)
 		if lc >= handsFound && rc >= handsFound {
 			widths = append(widths, math.Hypot(lx-rx, ly-ry))
 		}
@@ -190,28 +187,24 @@ func handsScores(kp []float32, T int, fps, threshold float64) handsResult {
 // jump), smoothed over handsSmoothSec, plus the speed of its 21 points
 // relative to the wrist (the change of hand shape).
 func handTrack(kp []float32, T int, fps, scale float64, wrist, first int) ([][]float64, []float64) {
-	pt := func(t, i int) (x, y, c float64) {
-		o := (t*kpPoints + i) * kpValues
-		return float64(kp[o]), float64(kp[o+1]), float64(kp[o+3])
-	}
 	pos := make([][]float64, T)
 	track := make([][]float64, T)
 	shape := make([][]float64, T)
 	for t := range T {
-		if _, _, c := pt(t, first); c >= handsFound {
-			wx, wy, _ := pt(t, first)
+		if _, _, c := keypoint(kp, t, first); c >= handsFound {
+			wx, wy, _ := keypoint(kp, t, first)
 			track[t] = []float64{wx, wy}
 			var sx, sy float64
 			sh := make([]float64, 0, 2*kpHandLen)
 			for i := range kpHandLen {
-				x, y, _ := pt(t, first+i)
+				x, y, _ := keypoint(kp, t, first+i)
 				sx += x
 				sy += y
 				sh = append(sh, x-wx, y-wy)
 			}
 			pos[t] = []float64{sx / kpHandLen, sy / kpHandLen}
 			shape[t] = sh
-		} else if x, y, c := pt(t, wrist); c >= handsFound {
+		} else if x, y, c := keypoint(kp, t, wrist); c >= handsFound {
 			pos[t] = []float64{x, y}
 			track[t] = pos[t]
 		}
@@ -452,26 +445,29 @@ func (r handsResult) keep(signs []decode.FrameSpan, fps float64) []decode.FrameS
 func signerFrames(kp []float32, T int) int {
 	n := 0
 	for t := range T {
-		o := t * kpPoints * kpValues
-		if kp[o+kpLeftShoulder*kpValues+3] >= handsFound && kp[o+kpRightShoulder*kpValues+3] >= handsFound {
+		_, _, lc := keypoint(kp, t, kpLeftShoulder)
+		_, _, rc := keypoint(kp, t, kpRightShoulder)
+		if lc >= handsFound && rc >= handsFound {
 			n++
 		}
 	}
 	return n
 }
 
-// bodyLine is the image row share of the way from the shoulders down to
+// keypoint returns x, y and the confidence of point i in row t.
+func keypoint(kp []float32, t, i int) (x, y, c float64) {
+	o := (t*kpPoints + i) * kpValues
+	return float64(kp[o]), float64(kp[o+1]), float64(kp[o+3])
+}
+
+// bodyLine is the image row at share of the way from the shoulders down to
 // the hips in frame t (as the pose model places them, visible or not);
 // +Inf when the pose has no shoulders.
 func bodyLine(kp []float32, t int, share float64) float64 {
-	y := func(i int) (float64, float64) {
-		o := (t*kpPoints + i) * kpValues
-		return float64(kp[o+1]), float64(kp[o+3])
-	}
-	ls, lc := y(kpLeftShoulder)
-	rs, rc := y(kpRightShoulder)
-	lh, _ := y(kpLeftHip)
-	rh, _ := y(kpRightHip)
+	_, ls, lc := keypoint(kp, t, kpLeftShoulder)
+	_, rs, rc := keypoint(kp, t, kpRightShoulder)
+	_, lh, _ := keypoint(kp, t, kpLeftHip)
+	_, rh, _ := keypoint(kp, t, kpRightHip)
 	if lc < handsFound || rc < handsFound || (lh == 0 && rh == 0) {
 		return math.Inf(1)
 	}
