@@ -19,6 +19,7 @@ import (
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/plugin"
 	"github.com/signseg/signseg/plugin/elantest"
+	"github.com/signseg/signseg/segment"
 	"github.com/signseg/signseg/segment/tflite"
 )
 
@@ -435,10 +436,11 @@ func TestELANNotFoundExitCode(t *testing.T) {
 // TestELANSentences: a pose model that finds sentences fills the
 // recognizer's optional sentences output with a SENTENCE tier, and its
 // signs the segments output, as ELAN reads them.
-func TestELANSentences(t *testing.T) {
-	s := newELANSetup(t)
-	// The recognizer finds the MediaPipe package next to the binary, as an
-	// installed signseg would (ELAN passes no environment).
+// linkMediaPipe puts the MediaPipe package next to the binary, where the
+// recognizer finds it as an installed signseg would (ELAN passes no
+// environment).
+func (s *elanSetup) linkMediaPipe(t *testing.T) {
+	t.Helper()
 	pkg := filepath.Join(s.root, tflite.HolisticDir)
 	if err := os.MkdirAll(filepath.Dir(pkg), 0o755); err != nil {
 		t.Fatal(err)
@@ -446,6 +448,36 @@ func TestELANSentences(t *testing.T) {
 	if err := os.Symlink(testenv.MediaPipePackage(t), pkg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestELANKeepsModelThreshold: left at its default, the recognizer's
+// threshold is the model's own, so the default model finds in ELAN the
+// signs `signseg video` finds (on this clip hands gives 8 signs at its
+// threshold 0.2, 5 at 0.5).
+func TestELANKeepsModelThreshold(t *testing.T) {
+	media := testenv.SharedDir(t, "media")
+	s := newELANSetup(t)
+	s.linkMediaPipe(t)
+	video := filepath.Join(s.media, "lsa-news-7s.mp4")
+	copyFile(t, filepath.Join(media, "lsa-news-7s.mp4"), video, 0o644)
+	res := s.runELAN(t, elantest.Options{Version: elantest.ELAN69, Values: map[string]string{
+		plugin.ParamVideo: video, plugin.ParamModel: segment.DefaultModel}})
+	if res.Outcome != elantest.Done || len(res.Outputs) == 0 || res.Outputs[0].Param != plugin.ParamSegments || len(res.Outputs[0].Tiers) != 1 {
+		t.Fatalf("outcome %s, outputs %+v:\n%s", res.Outcome, res.Outputs, strings.Join(res.Lines, "\n"))
+	}
+	inELAN := len(res.Outputs[0].Tiers[0].Segments)
+	out := t.TempDir()
+	if o, stderr, code := runCLI(t, "video", "--quiet", "--out", out, video); code != 0 {
+		t.Fatalf("video: exit %d\n%s%s", code, o, stderr)
+	}
+	if n := tierCount(t, filepath.Join(out, "lsa-news-7s.eaf"), "signseg-signs"); inELAN != n {
+		t.Fatalf("%d signs in ELAN, %d from signseg video", inELAN, n)
+	}
+}
+
+func TestELANSentences(t *testing.T) {
+	s := newELANSetup(t)
+	s.linkMediaPipe(t)
 	tiny := testenv.Fixture(t, filepath.Join(testenv.RepoRoot(), "segment", "checkpoint", "testdata", "slp", "tiny.pt"), "scripts/fixtures/slp_fixtures.py")
 	if out, stderr, code := runCLI(t, "model", "import", "--slp", tiny, "--name", "tiny-slp", "--models-dir", s.models); code != 0 {
 		t.Fatalf("model import --slp: exit %d\n%s%s", code, out, stderr)
