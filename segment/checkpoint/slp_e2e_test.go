@@ -9,9 +9,8 @@ import (
 	"reflect"
 	"testing"
 
-	ort "github.com/yalue/onnxruntime_go"
-
 	"github.com/signseg/signseg/internal/ortenv"
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/pose"
 	"github.com/signseg/signseg/segment/checkpoint"
@@ -136,33 +135,17 @@ func pairs(s []decode.FrameSpan) [][2]int {
 
 func runTagger(t *testing.T, model []byte, x []float32, T int) (sign, sentence []float32) {
 	t.Helper()
-	opts, err := ort.NewSessionOptions()
+	s, err := ortsession.New("pose tagger", model, []string{onnxgraph.PoseTaggerInput},
+		[]string{onnxgraph.PoseTaggerSign, onnxgraph.PoseTaggerSentence}, ortsession.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(1); err != nil {
-		t.Fatal(err)
-	}
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{onnxgraph.PoseTaggerInput},
-		[]string{onnxgraph.PoseTaggerSign, onnxgraph.PoseTaggerSentence}, opts)
+	defer s.Close()
+	outs, err := s.Run(ortsession.Tensor{Data: x, Shape: []int64{1, int64(T), int64(len(x) / T)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Destroy()
-	in, err := ort.NewTensor(ort.NewShape(1, int64(T), int64(len(x)/T)), x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Destroy()
-	outs := make([]ort.Value, 2)
-	if err := s.Run([]ort.Value{in}, outs); err != nil {
-		t.Fatal(err)
-	}
-	defer outs[0].Destroy()
-	defer outs[1].Destroy()
-	return append([]float32(nil), outs[0].(*ort.Tensor[float32]).GetData()...),
-		append([]float32(nil), outs[1].(*ort.Tensor[float32]).GetData()...)
+	return outs[0].Data, outs[1].Data
 }
 
 func readRaw(t *testing.T, path string) []float32 {

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/signseg/signseg/internal/ortenv"
+	"github.com/signseg/signseg/internal/ortsession"
 	"github.com/signseg/signseg/internal/testenv"
 	"github.com/signseg/signseg/segment/onnxgraph"
-	ort "github.com/yalue/onnxruntime_go"
 )
 
 // TestExportORT builds the ONNX model of a trained model and checks that
@@ -25,29 +25,17 @@ func TestExportORT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts, err := ort.NewSessionOptions()
+			s, err := ortsession.New("mstcn", model, []string{onnxgraph.MSTCNInput},
+				[]string{onnxgraph.MSTCNBoundary, onnxgraph.MSTCNLogits}, ortsession.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer opts.Destroy()
-			s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{onnxgraph.MSTCNInput},
-				[]string{onnxgraph.MSTCNBoundary, onnxgraph.MSTCNLogits}, opts)
+			defer s.Close()
+			outs, err := s.Run(ortsession.Tensor{Data: x, Shape: []int64{1, int64(tc.cfg.Inputs), int64(tc.T)}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer s.Destroy()
-			in, err := ort.NewTensor(ort.NewShape(1, int64(tc.cfg.Inputs), int64(tc.T)), x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer in.Destroy()
-			outs := make([]ort.Value, 2)
-			if err := s.Run([]ort.Value{in}, outs); err != nil {
-				t.Fatal(err)
-			}
-			defer outs[0].Destroy()
-			defer outs[1].Destroy()
-			got := outs[0].(*ort.Tensor[float32]).GetData()
+			got := outs[0].Data
 			p, err := m.Predict(x, tc.T)
 			if err != nil {
 				t.Fatal(err)
